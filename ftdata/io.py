@@ -1,0 +1,240 @@
+"""Reading and writing records, rejects, metrics and exports, always atomically.
+
+A write goes to a hidden temp file beside the target and is renamed into place,
+so a killed stage never leaves a half-written output behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ftdata.record import CANONICAL_COLUMNS, NESTED_COLUMNS, canonical_json, field_type
+
+REJECT_COLUMNS = ["stage", "reason", "detail", "id", "source", "locator", "duplicate_of", "record"]
+PARQUET_OPTS = {"compression": "zstd", "write_statistics": False}
+
+
+# ---------------------------------------------------------------- atomic files
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temp path beside ``path``; rename it over ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Build a directory in a temp sibling and swap it into place on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def remove_stale_temps(*targets: str | Path) -> None:
+    """Delete temp files a killed earlier run left beside ``targets``."""
+    for target in targets:
+        target = Path(target)
+        if target.parent.is_dir():
+            for stale in target.parent.glob(f".{target.name}.*.tmp"):
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink(missing_ok=True)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn numpy / pandas values into plain JSON values (for hashing and export)."""
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    text = json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    write_text(path, text)
+
+
+def write_jsonl(path: str | Path, rows: list[dict]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        for row in rows:
+            fh.write(json.dumps(to_jsonable(row), ensure_ascii=False, sort_keys=False) + "\n")
+
+
+# ---------------------------------------------------------------- records
+def _column_array(name: str, values: list) -> pa.Array:
+    typ = field_type(name)
+    values = [to_jsonable(v) for v in values]
+    if typ is not None:
+        return pa.array(values, type=typ)
+    return pa.array(values)
+
+
+def _ordered_columns(df: pd.DataFrame) -> list[str]:
+    extras = sorted(c for c in df.columns if c not in CANONICAL_COLUMNS)
+    return [c for c in CANONICAL_COLUMNS if c in df.columns] + extras
+
+
+def records_to_table(df: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
+    if schema is not None:
+        missing = [n for n in schema.names if n not in df.columns]
+        for name in missing:
+            df = df.assign(**{name: [None] * len(df)})
+        cols = schema.names
+        arrays = [pa.array([to_jsonable(v) for v in df[c].tolist()], type=schema.field(c).type) for c in cols]
+        return pa.Table.from_arrays(arrays, schema=schema)
+    cols = _ordered_columns(df)
+    arrays = [_column_array(c, df[c].tolist()) for c in cols]
+    return pa.Table.from_arrays(arrays, names=cols)
+
+
+def table_to_records(table: pa.Table) -> pd.DataFrame:
+    """Arrow -> pandas with nested columns as plain Python lists of dicts."""
+    data = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if name in NESTED_COLUMNS or pa.types.is_list(col.type) or pa.types.is_struct(col.type):
+            data[name] = pd.Series(col.to_pylist(), dtype=object)
+        else:
+            data[name] = pd.Series(col.to_pylist(), dtype=object)
+    return pd.DataFrame(data, columns=table.column_names)
+
+
+def empty_records() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in CANONICAL_COLUMNS})
+
+
+def read_records(path: str | Path) -> pd.DataFrame:
+    return table_to_records(pq.read_table(path))
+
+
+def iter_record_batches(path: str | Path, batch_size: int) -> Iterator[pd.DataFrame]:
+    pf = pq.ParquetFile(path)
+    for batch in pf.iter_batches(batch_size=batch_size):
+        yield table_to_records(pa.Table.from_batches([batch]))
+
+
+def count_rows(path: str | Path) -> int:
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def write_records(path: str | Path, df: pd.DataFrame) -> None:
+    table = records_to_table(df if len(df.columns) else empty_records())
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, **PARQUET_OPTS)
+
+
+class RecordWriter:
+    """Chunked, atomic parquet writer: the schema comes from the first batch."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._ctx = atomic_path(self.path)
+        self._tmp: Path | None = None
+        self._writer: pq.ParquetWriter | None = None
+        self.schema: pa.Schema | None = None
+        self.rows = 0
+
+    def __enter__(self) -> RecordWriter:
+        self._tmp = self._ctx.__enter__()
+        return self
+
+    def write(self, df: pd.DataFrame) -> None:
+        if self._writer is None:
+            table = records_to_table(df if len(df.columns) else empty_records())
+            self.schema = table.schema
+            self._writer = pq.ParquetWriter(self._tmp, self.schema, **PARQUET_OPTS)
+        else:
+            table = records_to_table(df, self.schema)
+        if table.num_rows:
+            self._writer.write_table(table)
+            self.rows += table.num_rows
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None and self._writer is None:
+            self.write(empty_records())
+        if self._writer is not None:
+            self._writer.close()
+        self._ctx.__exit__(exc_type, exc, tb)
+
+
+# ---------------------------------------------------------------- rejects
+def rejects_frame(stage: str, rejected: pd.DataFrame) -> pd.DataFrame:
+    """Rejected records, whole, as one JSON column plus the fields people filter on."""
+    if rejected is None or not len(rejected):
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in REJECT_COLUMNS})
+    rows = []
+    record_cols = [c for c in rejected.columns if c not in ("reason", "detail", "duplicate_of", "raw")]
+    for rec in rejected.to_dict("records"):
+        body = rec.get("raw")
+        if body is None or (isinstance(body, float) and np.isnan(body)):
+            body = canonical_json(to_jsonable({c: rec.get(c) for c in record_cols}))
+        rows.append(
+            {
+                "stage": stage,
+                "reason": str(rec["reason"]),
+                "detail": rec.get("detail") or "",
+                "id": rec.get("id"),
+                "source": rec.get("source"),
+                "locator": rec.get("locator"),
+                "duplicate_of": rec.get("duplicate_of"),
+                "record": body,
+            }
+        )
+    return pd.DataFrame(rows, columns=REJECT_COLUMNS)
+
+
+def write_rejects(path: str | Path, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and len(f)]
+    df = pd.concat(frames, ignore_index=True) if frames else rejects_frame("", None)
+    schema = pa.schema([(c, pa.string()) for c in REJECT_COLUMNS])
+    arrays = [pa.array([to_jsonable(v) for v in df[c].tolist()], type=pa.string()) for c in REJECT_COLUMNS]
+    table = pa.Table.from_arrays(arrays, schema=schema)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, **PARQUET_OPTS)
+    return df
+
+
+def read_rejects(path: str | Path) -> pd.DataFrame:
+    return pq.read_table(path).to_pandas()

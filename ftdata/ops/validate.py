@@ -1,0 +1,43 @@
+"""The validate stage's ops: JSON Schema conformance and SFT trainability."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ftdata.io import to_jsonable
+from ftdata.reasons import Reason
+from ftdata.registry import OpResult, register
+from ftdata.runner import split_by
+from ftdata.schemas import errors_of
+
+
+@register("json_schema", "validate")
+def json_schema(batch: pd.DataFrame, schema: str = "record.schema.json") -> OpResult:
+    """Reject records that break schemas/<schema>; the detail names each path and message."""
+    details = []
+    for rec in batch.to_dict("records"):
+        errs = errors_of(to_jsonable(rec), schema)
+        details.append("; ".join(f"{rec.get('locator')}: {e}" for e in errs[:5]) if errs else "")
+    return split_by(batch, [bool(d) for d in details], Reason.SCHEMA_INVALID, details)
+
+
+def trainable_problem(messages: list[dict]) -> str:
+    """Why a dialogue cannot train a chat model ('' when it can)."""
+    roles = [m["role"] for m in messages]
+    if "user" not in roles:
+        return "no user turn"
+    if "assistant" not in roles:
+        return "no assistant turn"
+    if roles[-1] != "assistant":
+        return f"last turn is {roles[-1]!r}, not an assistant reply"
+    return ""
+
+
+@register("trainable", "validate")
+def trainable(batch: pd.DataFrame) -> OpResult:
+    """Reject chat records that do not end in an assistant reply to a user turn."""
+    details = []
+    for msgs, loc in zip(batch["messages"], batch["locator"], strict=True):
+        problem = trainable_problem(msgs or []) if msgs else "no messages"
+        details.append(f"{loc}: {problem}" if problem else "")
+    return split_by(batch, [bool(d) for d in details], Reason.NOT_TRAINABLE, details)

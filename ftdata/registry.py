@@ -1,0 +1,107 @@
+"""The op registry: config names ops, the registry maps names to functions.
+
+A config can only name ops registered here (built-ins, or plugins exposed under
+the ``ftdata.ops`` entry-point group); it can never name an arbitrary callable.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+
+import pandas as pd
+
+from ftdata.errors import ConfigError
+
+
+@dataclass
+class OpResult:
+    """What an op returns: rows kept (possibly changed) and rows rejected.
+
+    ``rejected`` carries the record columns plus ``reason`` and ``detail``
+    (and ``duplicate_of`` for dedup). Together, kept + rejected must account
+    for every input row; the runner checks it.
+    """
+
+    kept: pd.DataFrame
+    rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+BatchOp = Callable[..., OpResult]
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    fn: BatchOp
+    stage: str
+    doc: str
+
+
+_OPS: dict[str, Op] = {}
+_loaded_builtins = False
+
+
+def register(name: str, stage: str) -> Callable[[BatchOp], BatchOp]:
+    """Register ``fn(batch, **params) -> OpResult`` under ``name`` for ``stage``."""
+
+    def deco(fn: BatchOp) -> BatchOp:
+        if name in _OPS and _OPS[name].fn is not fn:
+            raise ValueError(f"op {name!r} registered twice")
+        _OPS[name] = Op(name=name, fn=fn, stage=stage, doc=(fn.__doc__ or "").strip())
+        return fn
+
+    return deco
+
+
+def text_op(name: str, stage: str = "clean") -> Callable[[Callable[..., str]], Callable[..., str]]:
+    """Register a ``str -> str`` transform; it runs over every message and ``text``."""
+
+    def deco(fn: Callable[..., str]) -> Callable[..., str]:
+        def batch_fn(batch: pd.DataFrame, **params) -> OpResult:
+            return OpResult(kept=map_text(batch, lambda s: fn(s, **params)))
+
+        batch_fn.__doc__ = fn.__doc__
+        register(name, stage)(batch_fn)
+        return fn
+
+    return deco
+
+
+def map_text(batch: pd.DataFrame, fn: Callable[[str], str]) -> pd.DataFrame:
+    """Apply ``fn`` to every message content and to ``text``; returns a new frame."""
+    out = batch.copy()
+    out["messages"] = [
+        [{**m, "content": fn(m["content"]) if m.get("content") else m.get("content")} for m in msgs]
+        for msgs in batch["messages"]
+    ]
+    if "text" in batch.columns:
+        out["text"] = [fn(t) if isinstance(t, str) and t else t for t in batch["text"]]
+    return out
+
+
+def _load_builtins() -> None:
+    global _loaded_builtins
+    if _loaded_builtins:
+        return
+    _loaded_builtins = True
+    import ftdata.ops  # noqa: F401  (registers built-in ops)
+
+    for ep in entry_points(group="ftdata.ops"):
+        ep.load()
+
+
+def get_op(name: str, *, where: str = "ops") -> Op:
+    _load_builtins()
+    if name not in _OPS:
+        close = difflib.get_close_matches(name, list(_OPS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"{where}: unknown op {name!r}{hint} (known: {', '.join(sorted(_OPS))})")
+    return _OPS[name]
+
+
+def all_ops() -> dict[str, Op]:
+    _load_builtins()
+    return dict(_OPS)

@@ -1,0 +1,45 @@
+"""Ingest one raw source (`python -m stages.ingest NAME`) into canonical records."""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+from ftdata.compose import check_source, load_params, validated_section
+from ftdata.errors import ConfigError, GateError
+from ftdata.ingest import read_source
+from ftdata.io import remove_stale_temps, rejects_frame, write_records, write_rejects
+from ftdata.metrics import StageCounts
+from ftdata.stage import ingest_path, metrics_path, project_root, rejects_path, stage_main
+
+
+@stage_main("ingest")
+def main(name: str) -> None:
+    root = project_root()
+    sources = load_params(root).get("source") or {}
+    if name not in sources:
+        raise ConfigError(f"params.yaml: no source `{name}` under `source` (known: {', '.join(sorted(sources))})")
+    cfg = check_source(name, sources[name], "params.yaml", root)
+    settings = validated_section(root, "ingest")
+    out, rej, met = ingest_path(name), rejects_path("ingest", name), metrics_path("ingest", name)
+    remove_stale_temps(out, rej, met)
+
+    result = read_source(name, cfg, root)
+    counts = StageCounts(f"ingest@{name}", n_in=result.n_read, out=len(result.records))
+    counts.reject(r["reason"] for r in result.rejects)
+    ratio = counts.rejected_total / counts.n_in if counts.n_in else 0.0
+    if ratio > settings["max_reject_ratio"]:
+        raise GateError(
+            f"source `{name}` ({cfg['path']}): {counts.rejected_total} of {counts.n_in} raw records "
+            f"rejected ({ratio:.1%}) > ingest.max_reject_ratio {settings['max_reject_ratio']:.0%}; "
+            f"first: {result.rejects[0]['detail']}"
+        )
+    counts.extra = {"source": name, "kind": cfg["kind"], "license": cfg["license"]}
+    write_records(out, pd.DataFrame(result.records) if result.records else pd.DataFrame())
+    write_rejects(rej, [rejects_frame("ingest", pd.DataFrame(result.rejects))])
+    counts.write(met)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,40 @@
+"""Quality: score every record, filter by thresholds, draw the human spot-check sample."""
+
+from __future__ import annotations
+
+from ftdata.compose import validated_section
+from ftdata.io import read_records, write_jsonl
+from ftdata.ops.quality import spot_check_ids
+from ftdata.runner import op_calls, run_row_stage
+from ftdata.stage import REVIEW, metrics_path, out_path, project_root, rejects_path, stage_main
+
+SPOT_CHECK_FIELDS = ("id", "source", "locator", "label", "messages", "text", "lang")
+
+
+@stage_main("quality")
+def main() -> None:
+    root = project_root()
+    section = validated_section(root, "quality")
+    executor = validated_section(root, "executor")
+    run_row_stage(
+        "quality",
+        [out_path("dedup")],
+        out_path("quality"),
+        rejects_path("quality"),
+        metrics_path("quality"),
+        op_calls(section, "quality"),
+        executor["chunk_size"],
+    )
+    kept = read_records(out_path("quality"))
+    chosen = set(spot_check_ids(kept, section["spot_check_fraction"], section["spot_check_seed"]))
+    sample = kept[kept["id"].isin(chosen)].sort_values("id")
+    score_cols = sorted(c for c in kept.columns if c.startswith("score_"))
+    rows = [
+        {**{k: rec.get(k) for k in SPOT_CHECK_FIELDS}, "scores": {c: rec[c] for c in score_cols}, "verdict": None}
+        for rec in sample.to_dict("records")
+    ]
+    write_jsonl(REVIEW / "spot_check.jsonl", rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Shared fixtures: a copy of this project in a temporary git + DVC repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+# What a clean clone holds (plus raw data); build products are left behind.
+COPY_IGNORE = shutil.ignore_patterns(
+    ".venv", ".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", "*.egg-info",
+    "interim", "processed", "tests", "bench", "tmp",
+)
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {})}
+    full_env.pop("FTDATA_ROOT", None)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=full_env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def copy_project(dest: Path) -> Path:
+    """Copy the project as a fresh clone would have it, and commit it in a new git repo."""
+    shutil.copytree(ROOT, dest, ignore=COPY_IGNORE)
+    for stale in ("data/metrics", "dvc.lock"):
+        target = dest / stale
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    run(["git", "init", "-q", "-b", "main"], dest)
+    run(["git", "config", "user.email", "test@ftdata.invalid"], dest)
+    run(["git", "config", "user.name", "ftdata tests"], dest)
+    run(["git", "add", "-A"], dest)
+    run(["git", "commit", "-q", "-m", "project"], dest)
+    return dest
+
+
+def build(project: Path) -> subprocess.CompletedProcess:
+    run(["ftdata", "compose"], project)
+    return run(["dvc", "repro"], project)
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Path:
+    """The example dataset built once with a real `dvc repro` (shared by the e2e tests)."""
+    project = copy_project(tmp_path_factory.mktemp("built") / "project")
+    build(project)
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-q", "-m", "build"], project)
+    return project
