@@ -195,10 +195,10 @@ def _check_ops(params: dict, origins: dict[str, str]) -> None:
 def _check_choices(params: dict, origins: dict[str, str]) -> None:
     split = params.get("split")
     if split:
-        from ftdata.ops.split import check_ratios
+        from ftdata.ops.split import validate_ratios
 
         try:
-            check_ratios(split["ratios"])
+            validate_ratios(split["ratios"])
         except ConfigError as err:
             raise ConfigError(f"{_origin(origins, 'split')}: {err}") from None
     export = params.get("export")

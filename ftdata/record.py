@@ -94,7 +94,8 @@ def new_record(
         "source_kind": source_kind,
         "license": license,
         "locator": locator,
-        "conversation_id": conversation_id or rid,
+        # Scoped by source: raw session ids of two systems may collide.
+        "conversation_id": f"{source}:{conversation_id}" if conversation_id else rid,
         "messages": messages,
         "text": text,
         "label": label,

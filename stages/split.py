@@ -21,7 +21,7 @@ def main() -> None:
     counts = StageCounts("split", n_in=len(records), out=len(result.kept))
     if len(result.rejected):
         counts.reject(result.rejected["reason"])
-    counts.extra = {"splits": split_report(result.kept)}
+    counts.extra = {"splits": split_report(result.kept, section["stratify_by"])}
     write_records(out, result.kept)
     write_rejects(rej, [rejects_frame("split", result.rejected)])
     counts.write(met)
