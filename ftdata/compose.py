@@ -51,8 +51,8 @@ def compose_config(root: Path, overrides: list[str] | None = None) -> tuple[dict
         else:
             group_dir, package = group, group
         origins[package] = f"conf/{group_dir}/{choice}.yaml"
-    del cfg["hydra"]
     container = OmegaConf.to_container(cfg, resolve=True)
+    container.pop("hydra", None)
     return container, origins
 
 

@@ -74,7 +74,7 @@ class IngestConfig:
 
 @dataclass
 class RemoveSmalltalkParams:
-    phrases: list[str] = field(default_factory=list)
+    phrases: list[str] = MISSING  # the list lives in conf/clean/default.yaml
     min_substance_chars: int = 4
 
 
@@ -86,12 +86,25 @@ class RedactPiiParams:
 @dataclass
 class NfkcParams:
     keep_cjk_punct: bool = True
+    keep_circled: bool = True
+
+
+@dataclass
+class CollapseWhitespaceParams:
+    keep_indent: bool = False
+
+
+@dataclass
+class T2sParams:
+    phrases: Optional[dict[str, str]] = None  # None = built-in mainland phrase fixes; {} = plain OpenCC
 
 
 @dataclass
 class CleanConfig:
     ops: list[str] = field(default_factory=list)
     nfkc: NfkcParams = field(default_factory=NfkcParams)
+    collapse_whitespace: CollapseWhitespaceParams = field(default_factory=CollapseWhitespaceParams)
+    t2s: T2sParams = field(default_factory=T2sParams)
     remove_smalltalk: RemoveSmalltalkParams = field(default_factory=RemoveSmalltalkParams)
     redact_pii: RedactPiiParams = field(default_factory=RedactPiiParams)
 
