@@ -17,7 +17,12 @@ from rich.table import Table
 
 from ftdata.errors import FtdataError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Dataset-as-code for LLM fine-tuning data.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Dataset-as-code for LLM fine-tuning data.",
+)
 err_console = Console(stderr=True)
 
 

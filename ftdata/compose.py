@@ -15,7 +15,7 @@ from typing import Any, get_type_hints
 import yaml
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import (
     ConfigKeyError,
     MissingMandatoryValue,
@@ -51,8 +51,9 @@ def compose_config(root: Path, overrides: list[str] | None = None) -> tuple[dict
         else:
             group_dir, package = group, group
         origins[package] = f"conf/{group_dir}/{choice}.yaml"
+    with open_dict(cfg):
+        del cfg["hydra"]
     container = OmegaConf.to_container(cfg, resolve=True)
-    container.pop("hydra", None)
     return container, origins
 
 

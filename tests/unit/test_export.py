@@ -63,3 +63,12 @@ def test_dataset_info_lists_every_file_and_validates():
     assert set(info) == {"bank_alpaca_train", "bank_alpaca_val", "bank_sharegpt_train", "bank_sharegpt_val"}
     assert info["bank_sharegpt_train"]["formatting"] == "sharegpt"
     assert errors_of(info, "dataset_info.schema.json") == []
+
+
+def test_trainable_needs_a_user_turn_answered_later():
+    from ftdata.ops.validate import trainable_problem
+
+    assert trainable_problem([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]) == ""
+    assert trainable_problem(DIALOGUE + [{"role": "user", "content": "行"}]) == ""
+    assert trainable_problem([{"role": "assistant", "content": "您好"}, {"role": "user", "content": "在吗"}])
+    assert trainable_problem([{"role": "assistant", "content": "您好"}]) == "no user turn"
