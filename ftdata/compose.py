@@ -216,8 +216,15 @@ def dump_params(params: dict) -> str:
 
 
 def compose_params(root: Path, overrides: list[str] | None = None) -> dict:
+    """The composed config, validated, exactly as Hydra resolved it.
+
+    Schema defaults are not written into params.yaml: DVC's own Hydra
+    composition (`dvc exp run -S`) writes the bare composition, and the two must
+    agree or every stage would look changed. Stages fill defaults at start.
+    """
     params, origins = compose_config(root, overrides)
-    return validate_params(params, origins, root)
+    validate_params(params, origins, root)
+    return params
 
 
 def write_params(root: Path, overrides: list[str] | None = None) -> Path:

@@ -1,0 +1,44 @@
+"""The file a reader is working on, and what it learns while reading it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ftdata.ingest.encoding import DecodedText, bad_bytes, decode_lines, show_bad_bytes
+from ftdata.ingest.items import RawReject, RawRow
+from ftdata.ingest.spec import SourceSpec
+from ftdata.reasons import Reason
+
+
+@dataclass
+class FileContext:
+    spec: SourceSpec
+    path: Path
+    rel: str  # relative to the project root, posix separators
+    encoding: str | None = None  # set by text readers
+    blank_lines: int = 0
+
+    def decode(self, *, html: bool = False) -> DecodedText:
+        decoded = decode_lines(self.path.read_bytes(), self.spec.encoding, html=html)
+        self.encoding = decoded.encoding
+        return decoded
+
+    def _guess_note(self) -> str:
+        if self.spec.encoding != "auto":
+            return ""
+        return f" (detected; set {self.spec.key('encoding')} if that is wrong)"
+
+    def decode_reject(self, line_no: int, line: str, locator: str | None = None) -> RawReject:
+        where = f"{self.rel}:{line_no}"
+        return RawReject(
+            locator=locator or where,
+            where=where,
+            raw=show_bad_bytes(line),
+            reason=Reason.DECODE_ERROR,
+            message=f"bytes {bad_bytes(line)!r} are not valid {self.encoding}{self._guess_note()}",
+        )
+
+
+Reader = Callable[[FileContext], Iterator[RawRow | RawReject]]

@@ -1,0 +1,94 @@
+"""What readers yield (a parsed raw row, or a raw reject) and what ``read_source`` returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ftdata.reasons import Reason
+from ftdata.record import record_id
+
+
+@dataclass
+class RawRow:
+    """One raw record a reader parsed, not yet mapped to the canonical shape.
+
+    ``where`` is the detail prefix a person can open in an editor
+    (``data/raw/qa.csv:12``); ``locator`` is what lineage keeps; ``raw`` is the
+    text the record id is derived from.
+    """
+
+    locator: str
+    where: str
+    raw: str
+    value: Any
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class RawReject:
+    """A raw record a reader could not parse (bad JSON, ragged row, bad bytes)."""
+
+    locator: str
+    where: str
+    raw: str
+    reason: Reason
+    message: str
+
+
+def make_reject(source: str, item: RawRow | RawReject, reason: Reason, message: str) -> dict:
+    """The reject row ``read_source`` returns: the detail starts with ``item.where``."""
+    return {
+        "id": record_id(source, item.locator, item.raw),
+        "source": source,
+        "locator": item.locator,
+        "reason": Reason(reason),
+        "detail": f"{item.where}: {message}",
+        "raw": item.raw,
+    }
+
+
+@dataclass
+class IngestResult:
+    """Records and rejects of one source; ``n_read == len(records) + len(rejects)``.
+
+    ``files`` has one entry per file read: ``path`` (relative to the project
+    root), ``encoding`` (None for binary formats), ``n_read``, ``blank_lines``
+    (blank text lines hold no record and are not counted in ``n_read``).
+    """
+
+    records: list[dict] = field(default_factory=list)
+    rejects: list[dict] = field(default_factory=list)
+    n_read: int = 0
+    files: list[dict] = field(default_factory=list)
+
+    @property
+    def conserved(self) -> bool:
+        return self.n_read == len(self.records) + len(self.rejects)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of a raw value (parquet and xlsx hold dates, bytes, decimals).
+
+    Used for ``raw`` and ``meta``, whose canonical JSON must be stable.
+    """
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else str(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
