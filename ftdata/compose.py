@@ -38,7 +38,9 @@ def compose_config(root: Path, overrides: list[str] | None = None) -> tuple[dict
         raise ConfigError(f"{conf_dir / 'config.yaml'}: not found (is this an ftdata project?)")
     try:
         with initialize_config_dir(config_dir=str(conf_dir), version_base=None):
-            cfg = compose(config_name="config", overrides=list(overrides or []), return_hydra_config=True)
+            cfg = compose(
+                config_name="config", overrides=list(overrides or []), return_hydra_config=True
+            )
     except HydraException as err:
         raise ConfigError(f"conf/config.yaml: {err}") from None
     choices = OmegaConf.to_container(cfg.hydra.runtime.choices)
@@ -158,12 +160,16 @@ def check_source(name: str, cfg: Any, origin: str, root: Path, must_exist: bool 
         )
     bad_roles = sorted(set(src["roles"].values()) - {"system", "user", "assistant"})
     if bad_roles:
-        raise ConfigError(f"{origin}: `source.{name}.roles` maps to {bad_roles}; roles are system, user, assistant")
+        raise ConfigError(
+            f"{origin}: `source.{name}.roles` maps to {bad_roles}; roles are system, user, assistant"
+        )
     resolve_source_path(name, src["path"], origin, root, must_exist=must_exist)
     return src
 
 
-def resolve_source_path(name: str, path: str, origin: str, root: Path, must_exist: bool = True) -> Path:
+def resolve_source_path(
+    name: str, path: str, origin: str, root: Path, must_exist: bool = True
+) -> Path:
     root = root.resolve()
     full = (root / path).resolve()
     if Path(path).is_absolute() or not full.is_relative_to(root):
@@ -246,7 +252,9 @@ def params_stale(root: Path, overrides: list[str] | None = None) -> str | None:
     if current == wanted:
         return None
     keys = sorted(_diff_keys(wanted, current))
-    return f"{path} is stale against conf/ (differs at: {', '.join(keys[:10])}); run `ftdata compose`"
+    return (
+        f"{path} is stale against conf/ (differs at: {', '.join(keys[:10])}); run `ftdata compose`"
+    )
 
 
 def _diff_keys(a: Any, b: Any, prefix: str = "") -> list[str]:

@@ -20,7 +20,10 @@ def stage_metrics(metrics_dir: Path, stages: tuple[str, ...]) -> list[dict]:
     funnel = []
     for stage in stages:
         if stage == "ingest":
-            parts = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((metrics_dir / "ingest").glob("*.json"))]
+            parts = [
+                json.loads(p.read_text(encoding="utf-8"))
+                for p in sorted((metrics_dir / "ingest").glob("*.json"))
+            ]
             rejected: Counter = Counter()
             for part in parts:
                 rejected.update(part["rejected"])
@@ -31,7 +34,9 @@ def stage_metrics(metrics_dir: Path, stages: tuple[str, ...]) -> list[dict]:
                     "added": sum(p["added"] for p in parts),
                     "out": sum(p["out"] for p in parts),
                     "rejected": dict(sorted(rejected.items())),
-                    "by_source": {p["source"]: {k: p[k] for k in ("in", "out", "rejected")} for p in parts},
+                    "by_source": {
+                        p["source"]: {k: p[k] for k in ("in", "out", "rejected")} for p in parts
+                    },
                 }
             )
         else:
@@ -62,12 +67,17 @@ def label_distribution(records: pd.DataFrame) -> list[dict]:
 
 def source_distribution(records: pd.DataFrame) -> list[dict]:
     counts = Counter(zip(records["source"], records["source_kind"], records["split"], strict=True))
-    return [{"source": s, "kind": k, "split": sp, "count": n} for (s, k, sp), n in sorted(counts.items())]
+    return [
+        {"source": s, "kind": k, "split": sp, "count": n}
+        for (s, k, sp), n in sorted(counts.items())
+    ]
 
 
 def length_histogram(records: pd.DataFrame, bins: list[int]) -> list[dict]:
     """Characters of trainable text per record, bucketed by ``bins`` (last bucket open)."""
-    lengths = [len(content_of(m, t)) for m, t in zip(records["messages"], records["text"], strict=True)]
+    lengths = [
+        len(content_of(m, t)) for m, t in zip(records["messages"], records["text"], strict=True)
+    ]
     edges = sorted(bins)
     counts = Counter()
     for n in lengths:

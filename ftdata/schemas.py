@@ -22,5 +22,8 @@ def validator(name: str, schema_dir: str = str(SCHEMA_DIR)) -> Draft202012Valida
 
 def errors_of(instance: Any, name: str) -> list[str]:
     """Every violation as ``<json path>: <message>``, in a stable order."""
-    errs = sorted(validator(name).iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    errs = sorted(
+        validator(name).iter_errors(instance),
+        key=lambda e: (list(map(str, e.absolute_path)), e.message),
+    )
     return [f"{e.json_path}: {e.message}" for e in errs]

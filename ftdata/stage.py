@@ -50,7 +50,9 @@ def stage_main(stage: str) -> Callable[[Callable[..., None]], Callable[..., None
     def deco(fn: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs) -> None:
-            logging.basicConfig(level=logging.INFO, format=f"[{stage}] %(message)s", stream=sys.stderr)
+            logging.basicConfig(
+                level=logging.INFO, format=f"[{stage}] %(message)s", stream=sys.stderr
+            )
             os.chdir(project_root())
             try:
                 fn(*args, **kwargs)

@@ -9,7 +9,7 @@ import pandas as pd
 from ftdata.compose import check_source, load_params, validated_section
 from ftdata.errors import ConfigError, GateError
 from ftdata.ingest import read_source
-from ftdata.io import remove_stale_temps, rejects_frame, write_records, write_rejects
+from ftdata.io import rejects_frame, remove_stale_temps, write_records, write_rejects
 from ftdata.metrics import StageCounts
 from ftdata.stage import ingest_path, metrics_path, project_root, rejects_path, stage_main
 
@@ -19,7 +19,9 @@ def main(name: str) -> None:
     root = project_root()
     sources = load_params(root).get("source") or {}
     if name not in sources:
-        raise ConfigError(f"params.yaml: no source `{name}` under `source` (known: {', '.join(sorted(sources))})")
+        raise ConfigError(
+            f"params.yaml: no source `{name}` under `source` (known: {', '.join(sorted(sources))})"
+        )
     cfg = check_source(name, sources[name], "params.yaml", root)
     settings = validated_section(root, "ingest")
     out, rej, met = ingest_path(name), rejects_path("ingest", name), metrics_path("ingest", name)

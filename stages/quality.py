@@ -30,7 +30,11 @@ def main() -> None:
     sample = kept[kept["id"].isin(chosen)].sort_values("id")
     score_cols = sorted(c for c in kept.columns if c.startswith("score_"))
     rows = [
-        {**{k: rec.get(k) for k in SPOT_CHECK_FIELDS}, "scores": {c: rec[c] for c in score_cols}, "verdict": None}
+        {
+            **{k: rec.get(k) for k in SPOT_CHECK_FIELDS},
+            "scores": {c: rec[c] for c in score_cols},
+            "verdict": None,
+        }
         for rec in sample.to_dict("records")
     ]
     write_jsonl(REVIEW / "spot_check.jsonl", rows)

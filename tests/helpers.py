@@ -7,7 +7,9 @@ import pandas as pd
 from ftdata.record import new_record
 
 
-def chat(*turns: tuple[str, str], source: str = "unit", line: int = 1, label: str | None = None, **extra) -> dict:
+def chat(
+    *turns: tuple[str, str], source: str = "unit", line: int = 1, label: str | None = None, **extra
+) -> dict:
     messages = [{"role": r, "content": c} for r, c in turns]
     rec = new_record(
         source=source,

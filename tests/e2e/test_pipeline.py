@@ -40,7 +40,9 @@ def test_build_writes_every_export_format_and_each_row_validates(built_project):
         assert errors_of(rows, schema) == []
     records = pq.read_table(built_project / "data/processed/records.parquet")
     assert records.num_rows == total
-    assert {"id", "source", "locator", "messages", "split", "ops", "lang"} <= set(records.column_names)
+    assert {"id", "source", "locator", "messages", "split", "ops", "lang"} <= set(
+        records.column_names
+    )
 
 
 def test_second_repro_is_a_no_op_and_status_is_clean(built_project):

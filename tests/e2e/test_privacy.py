@@ -25,7 +25,9 @@ def test_no_planted_pii_value_reaches_processed_outputs(built_project):
     values = [v for v in PII_VALUES.read_text(encoding="utf-8").splitlines() if v.strip()]
     assert len(values) >= 50
     raw = "\n".join(t for _, t in _texts_under(built_project / "data/raw"))
-    assert sum(v in raw for v in values) == len(values), "the planted values must be in the raw data"
+    assert sum(v in raw for v in values) == len(values), (
+        "the planted values must be in the raw data"
+    )
     for path, text in _texts_under(built_project / "data/processed"):
         leaked = [v for v in values if v in text]
         assert not leaked, f"{path}: {leaked[:3]}"

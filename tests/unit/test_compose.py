@@ -69,12 +69,17 @@ def test_mistyped_value_names_the_key_and_the_file(project):
 
 def test_misspelt_source_field_names_the_source_file(project):
     _edit(project / "conf/source/crowd_qa.yaml", lambda d: d.update(licence="MIT"))
-    with pytest.raises(ConfigError, match=r"conf/source/crowd_qa.yaml.*source.crowd_qa.licence.*'license'"):
+    with pytest.raises(
+        ConfigError, match=r"conf/source/crowd_qa.yaml.*source.crowd_qa.licence.*'license'"
+    ):
         compose_params(project)
 
 
 def test_a_config_cannot_name_a_python_callable(project):
-    _edit(project / "conf/clean/default.yaml", lambda d: d.update(evil={"_target_": "os.system", "command": "id"}))
+    _edit(
+        project / "conf/clean/default.yaml",
+        lambda d: d.update(evil={"_target_": "os.system", "command": "id"}),
+    )
     with pytest.raises(ConfigError, match=r"_target_.*cannot name a Python callable"):
         compose_params(project)
 

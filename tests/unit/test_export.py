@@ -60,7 +60,12 @@ def test_a_dialogue_without_a_reply_fails_the_export_schema():
 
 def test_dataset_info_lists_every_file_and_validates():
     info = dataset_info("bank", ["train", "val"], ["alpaca", "sharegpt"])
-    assert set(info) == {"bank_alpaca_train", "bank_alpaca_val", "bank_sharegpt_train", "bank_sharegpt_val"}
+    assert set(info) == {
+        "bank_alpaca_train",
+        "bank_alpaca_val",
+        "bank_sharegpt_train",
+        "bank_sharegpt_val",
+    }
     assert info["bank_sharegpt_train"]["formatting"] == "sharegpt"
     assert errors_of(info, "dataset_info.schema.json") == []
 
@@ -68,7 +73,12 @@ def test_dataset_info_lists_every_file_and_validates():
 def test_trainable_needs_a_user_turn_answered_later():
     from ftdata.ops.validate import trainable_problem
 
-    assert trainable_problem([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]) == ""
+    assert (
+        trainable_problem([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}])
+        == ""
+    )
     assert trainable_problem(DIALOGUE + [{"role": "user", "content": "行"}]) == ""
-    assert trainable_problem([{"role": "assistant", "content": "您好"}, {"role": "user", "content": "在吗"}])
+    assert trainable_problem(
+        [{"role": "assistant", "content": "您好"}, {"role": "user", "content": "在吗"}]
+    )
     assert trainable_problem([{"role": "assistant", "content": "您好"}]) == "no user turn"

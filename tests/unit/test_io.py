@@ -20,7 +20,13 @@ from tests.helpers import chat, frame
 
 
 def test_records_round_trip_keeps_nested_columns_as_python_lists(tmp_path):
-    df = frame(chat(("user", "我的账单怎么查？"), ("assistant", "请登录手机银行查看。"), label="账户问题>账单>账单查询"))
+    df = frame(
+        chat(
+            ("user", "我的账单怎么查？"),
+            ("assistant", "请登录手机银行查看。"),
+            label="账户问题>账单>账单查询",
+        )
+    )
     df["score_chars"] = [12.0]
     write_records(tmp_path / "r.parquet", df)
     back = read_records(tmp_path / "r.parquet")
@@ -31,7 +37,10 @@ def test_records_round_trip_keeps_nested_columns_as_python_lists(tmp_path):
 
 
 def test_same_records_give_byte_identical_parquet(tmp_path):
-    df = frame(chat(("user", "hello bill"), ("assistant", "see the app")), chat(("user", "积分"), ("assistant", "兑换"), line=2))
+    df = frame(
+        chat(("user", "hello bill"), ("assistant", "see the app")),
+        chat(("user", "积分"), ("assistant", "兑换"), line=2),
+    )
     write_records(tmp_path / "a.parquet", df)
     write_records(tmp_path / "b.parquet", df.copy())
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
@@ -71,7 +80,9 @@ def test_stale_temps_of_a_killed_run_are_removed(tmp_path):
 
 def test_chunked_writer_keeps_one_schema_when_a_flag_is_null_in_the_first_chunk(tmp_path):
     first = frame(chat(("user", "a"), ("assistant", "b"), pii_types=None, pii_redacted=None))
-    second = frame(chat(("user", "c"), ("assistant", "d"), line=2, pii_types=["phone"], pii_redacted=True))
+    second = frame(
+        chat(("user", "c"), ("assistant", "d"), line=2, pii_types=["phone"], pii_redacted=True)
+    )
     with RecordWriter(tmp_path / "w.parquet") as writer:
         writer.write(first)
         writer.write(second)

@@ -24,7 +24,10 @@ def _loses(batch: pd.DataFrame) -> OpResult:
 
 
 def test_lineage_entry_only_on_records_the_op_changed():
-    batch = frame(chat(("user", "hello"), ("assistant", "bill")), chat(("user", "账单"), ("assistant", "查询"), line=2))
+    batch = frame(
+        chat(("user", "hello"), ("assistant", "bill")),
+        chat(("user", "账单"), ("assistant", "查询"), line=2),
+    )
     result = apply_op(batch, OpCall("_test_upper", {}), "clean")
     changed, unchanged = result.kept["ops"]
     assert [e["op"] for e in changed] == ["_test_upper"] and changed[0]["stage"] == "clean"
@@ -32,7 +35,10 @@ def test_lineage_entry_only_on_records_the_op_changed():
 
 
 def test_params_hash_changes_with_params():
-    assert OpCall("nfkc", {"keep_cjk_punct": True}).params_hash != OpCall("nfkc", {"keep_cjk_punct": False}).params_hash
+    assert (
+        OpCall("nfkc", {"keep_cjk_punct": True}).params_hash
+        != OpCall("nfkc", {"keep_cjk_punct": False}).params_hash
+    )
 
 
 def test_an_op_that_loses_rows_is_caught():
@@ -57,5 +63,9 @@ def test_op_calls_take_own_section_or_declared_flat_keys():
 
 
 def test_run_ops_stops_early_on_an_empty_batch():
-    kept, rejected = run_ops(frame(chat(("user", "a"), ("assistant", "b"))).iloc[:0], [OpCall("_test_upper", {})], "clean")
+    kept, rejected = run_ops(
+        frame(chat(("user", "a"), ("assistant", "b"))).iloc[:0],
+        [OpCall("_test_upper", {})],
+        "clean",
+    )
     assert len(kept) == 0 and rejected == []
