@@ -1,0 +1,112 @@
+"""Annotate: annotation exports -> labels by consensus / adjudication, agreement figures, gates.
+
+Record outputs follow the usual contract (in = out + rejected). Annotations are
+not records: accepted ones go to data/interim/annotate/annotations.parquet,
+rejected ones (unknown task id, label outside the taxonomy, cancelled,
+malformed) to data/interim/annotate/annotation_rejects.parquet, counted under
+``annotations`` in data/metrics/annotate.json.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ftdata.annotate.build import VOTE_COLUMNS, run
+from ftdata.annotate.gates import enforce
+from ftdata.annotate.rows import REJECT_FIELDS
+from ftdata.compose import validated_section
+from ftdata.errors import GateError
+from ftdata.io import (
+    PARQUET_OPTS,
+    atomic_path,
+    read_records,
+    rejects_frame,
+    remove_stale_temps,
+    to_jsonable,
+    write_json,
+    write_jsonl,
+    write_records,
+    write_rejects,
+)
+from ftdata.metrics import StageCounts
+from ftdata.stage import (
+    INTERIM,
+    METRICS,
+    REVIEW,
+    log,
+    metrics_path,
+    out_path,
+    project_root,
+    rejects_path,
+    stage_main,
+)
+
+ANNOTATIONS = INTERIM / "annotate" / "annotations.parquet"
+ANNOTATION_REJECTS = INTERIM / "annotate" / "annotation_rejects.parquet"
+CONFLICTS = REVIEW / "annotation_conflicts.jsonl"
+REANNOTATE = REVIEW / "reannotate.jsonl"
+PLOTS = METRICS / "plots"
+
+
+def write_string_table(path, rows: list[dict], columns: list[str]) -> None:
+    """A flat parquet of string columns (annotations and their rejects are not records)."""
+    arrays = [
+        pa.array(
+            [None if r.get(c) is None else str(to_jsonable(r.get(c))) for r in rows], pa.string()
+        )
+        for c in columns
+    ]
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.Table.from_arrays(arrays, names=columns), tmp, **PARQUET_OPTS)
+
+
+@stage_main("annotate")
+def main() -> None:
+    root = project_root()
+    section = validated_section(root, "annotate")
+    taxonomy = validated_section(root, "taxonomy")
+    out, rej, met = out_path("annotate"), rejects_path("annotate"), metrics_path("annotate")
+    remove_stale_temps(out, rej, met, ANNOTATIONS, ANNOTATION_REJECTS, CONFLICTS, REANNOTATE)
+    records = read_records(out_path("quality"))
+
+    result = run(records, section, taxonomy, root)
+    counts = StageCounts("annotate", n_in=len(records), out=len(result.kept))
+    if len(result.rejected):
+        counts.reject(result.rejected["reason"])
+    counts.extra = result.report
+
+    write_records(out, result.kept)
+    write_rejects(rej, [rejects_frame("annotate", result.rejected)])
+    write_string_table(ANNOTATIONS, result.votes.to_dict("records"), VOTE_COLUMNS)
+    write_string_table(ANNOTATION_REJECTS, result.annotation_rejects, REJECT_FIELDS)
+    write_jsonl(CONFLICTS, result.review)
+    write_jsonl(REANNOTATE, result.reannotate)
+    for name, rows in result.plots.items():
+        write_json(PLOTS / f"{name}.json", rows)
+    counts.write(met)
+
+    annotations = result.report["annotations"]
+    ratio = annotations["rejected_total"] / annotations["read"] if annotations["read"] else 0.0
+    limit = section["gates"]["max_reject_ratio"]
+    if ratio > limit:
+        first = result.annotation_rejects[0]["detail"]
+        raise GateError(
+            f"annotate: {annotations['rejected_total']} of {annotations['read']} annotations rejected "
+            f"({ratio:.1%}) > annotate.gates.max_reject_ratio {limit:.0%}; first: {first}; see {ANNOTATION_REJECTS}"
+        )
+    for warned in enforce(result.gates, str(met)):
+        log.warning("gate `%s` (warn) below threshold for %s", warned.gate, warned.detail)
+    log.info(
+        "%d records, %d annotated; %d annotations accepted, %d rejected; %d items to review, %d to re-annotate",
+        len(records),
+        result.report["items"]["annotated"],
+        annotations["accepted"],
+        annotations["rejected_total"],
+        len(result.review),
+        result.report["reannotate"]["records"],
+    )
+
+
+if __name__ == "__main__":
+    main()
