@@ -1,0 +1,375 @@
+"""Model-backed augmentation through any OpenAI-compatible chat-completions endpoint.
+
+vLLM, Ollama, the llama.cpp server and hosted APIs all speak the protocol;
+``augment.llm.base_url`` and ``augment.llm.model`` pick one, the official
+``openai`` client talks to it. Ops (prompt templates in conf/augment/):
+
+- ``paraphrase``: the record's question said another way;
+- ``back_translate``: zh -> en -> zh (en -> zh -> en for English records),
+  two calls, the second fed the first's answer;
+- ``dialect_rewrite``: the question in a dialect (``augment.llm.dialects``);
+- ``boundary``: for a hard record and its confusable neighbour (see
+  ``hard.py``), a new question that clearly belongs to the record's intent
+  and not to the neighbour's, with an answer.
+
+Every call goes through the content-addressed cache (``cache.py``); misses
+are sent with a concurrency limit, a per-call timeout, retries with
+exponential backoff (``Retry-After`` honoured) on 429 / 5xx / timeouts /
+connection errors / malformed bodies, and a per-build call budget. The API
+key is read from the environment variable NAMED in params
+(``augment.llm.api_key_env``), handed to the client and nothing else: it
+is not in params, the cache, records, metrics or log lines (error texts are
+scrubbed of it in case a server echoes it).
+
+Responses must be a JSON object with the template's ``fields`` as non-empty
+strings in the expected language; otherwise the would-be record is rejected
+with ``llm_empty``, ``llm_schema_invalid`` or ``llm_off_language``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from string import Template
+
+from ftdata.augment.cache import LlmCache, call_key
+from ftdata.errors import ConfigError
+from ftdata.reasons import Reason
+from ftdata.record import canonical_json, sha256_hex
+
+log = logging.getLogger("ftdata.augment.llm")
+
+LLM_OPS = ("paraphrase", "back_translate", "dialect_rewrite", "boundary")
+# template names each op uses, in call order
+OP_TEMPLATES = {
+    "paraphrase": ("paraphrase",),
+    "back_translate": ("back_translate_out", "back_translate_back"),
+    "dialect_rewrite": ("dialect_rewrite",),
+    "boundary": ("boundary",),
+}
+FENCE_RE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
+
+
+# ------------------------------------------------------------------ templates
+@dataclass(frozen=True)
+class PromptTemplate:
+    name: str
+    system: str
+    user: str
+    fields: tuple[str, ...]
+
+    @property
+    def hash(self) -> str:
+        return sha256_hex(canonical_json([self.system, self.user, list(self.fields)]))[:16]
+
+    def render(self, variables: dict[str, str]) -> list[dict]:
+        try:
+            system = Template(self.system).substitute(variables)
+            user = Template(self.user).substitute(variables)
+        except KeyError as err:
+            raise ConfigError(
+                f"params.yaml: augment.llm.templates.{self.name}: unknown variable ${err.args[0]} "
+                f"(known: {', '.join('$' + k for k in sorted(variables))})"
+            ) from None
+        except ValueError as err:
+            raise ConfigError(
+                f"params.yaml: augment.llm.templates.{self.name}: {err} (write $$ for a literal $)"
+            ) from None
+        messages = [{"role": "system", "content": system}] if system.strip() else []
+        return [*messages, {"role": "user", "content": user}]
+
+
+def load_templates(config: dict) -> dict[str, PromptTemplate]:
+    out = {}
+    for name, spec in config.items():
+        out[name] = PromptTemplate(
+            name, spec.get("system", ""), spec["user"], tuple(spec["fields"])
+        )
+    return out
+
+
+def check_ops(ops: list[str], templates: dict[str, PromptTemplate]) -> None:
+    import difflib
+
+    for op in ops:
+        if op not in LLM_OPS:
+            close = difflib.get_close_matches(op, LLM_OPS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(LLM_OPS)})"
+            raise ConfigError(f"params.yaml: augment.llm.ops: unknown op {op!r}{hint}")
+        for name in OP_TEMPLATES[op]:
+            if name not in templates:
+                raise ConfigError(
+                    f"params.yaml: augment.llm.templates: op {op!r} needs template `{name}`"
+                )
+
+
+# ------------------------------------------------------------------ responses
+def parse_response(
+    content: str | None, fields: tuple[str, ...], expect_lang: str
+) -> tuple[dict | None, str, str]:
+    """``(values, reason, detail)``; values is None when the response is rejected with ``reason``."""
+    from ftdata.ops.lang import detect_lang
+
+    if content is None or not content.strip():
+        return None, Reason.LLM_EMPTY, "empty response"
+    body = content.strip()
+    fenced = FENCE_RE.match(body)
+    if fenced:
+        body = fenced.group(1)
+    try:
+        data = json.loads(body)
+    except ValueError as err:
+        return None, Reason.LLM_SCHEMA_INVALID, f"response is not JSON ({err}): {_excerpt(content)}"
+    if not isinstance(data, dict):
+        return (
+            None,
+            Reason.LLM_SCHEMA_INVALID,
+            f"expected a JSON object with {list(fields)}: {_excerpt(content)}",
+        )
+    missing = [f for f in fields if not isinstance(data.get(f), str)]
+    if missing:
+        return (
+            None,
+            Reason.LLM_SCHEMA_INVALID,
+            f"missing string field(s) {missing}: {_excerpt(content)}",
+        )
+    values = {f: data[f].strip() for f in fields}
+    if not all(values.values()):
+        return None, Reason.LLM_EMPTY, f"empty field(s) {[f for f, v in values.items() if not v]}"
+    lang = detect_lang(" ".join(values.values()))
+    allowed = {"zh": ("zh", "mixed"), "en": ("en", "mixed")}.get(expect_lang, (expect_lang,))
+    if lang not in allowed:
+        return (
+            None,
+            Reason.LLM_OFF_LANGUAGE,
+            f"expected {expect_lang}, got {lang}: {_excerpt(content)}",
+        )
+    return values, "", ""
+
+
+def _excerpt(text: str | None, limit: int = 160) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+# ------------------------------------------------------------------ client
+@dataclass
+class ChatCall:
+    """One model call: a rendered template plus what its cache key is made of."""
+
+    template: PromptTemplate
+    variables: dict[str, str]
+    messages: list[dict] = field(init=False)
+    input_hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.messages = self.template.render(self.variables)
+        self.input_hash = sha256_hex(canonical_json(self.variables))[:32]
+
+
+@dataclass
+class CallOutcome:
+    content: str | None = None
+    cached: bool = False
+    error: str | None = None  # transport failure after retries
+    skipped: bool = False  # over the call budget
+
+
+@dataclass
+class CallStats:
+    calls: int = 0  # logical calls sent to the endpoint (cache misses within budget)
+    requests: int = 0  # HTTP requests, retries included
+    retries: int = 0
+    cache_hits: int = 0  # calls the cache saved
+    failed: int = 0  # calls that got no response after all retries
+    over_budget: int = 0  # cache misses not sent because the budget ran out
+
+    def as_dict(self) -> dict:
+        return {
+            "calls_made": self.calls,
+            "calls_saved": self.cache_hits,
+            "requests": self.requests,
+            "retries": self.retries,
+            "failed": self.failed,
+            "over_budget": self.over_budget,
+        }
+
+
+class _Fatal(Exception):
+    """An error every call would hit (bad key, wrong model/URL): stop the stage."""
+
+
+class ChatClient:
+    """Cached, budgeted, retrying chat-completions calls (see the module docstring)."""
+
+    def __init__(self, cfg: dict, cache: LlmCache):
+        self.cfg = cfg
+        self.cache = cache
+        self.model = cfg["model"]
+        self.stats = CallStats()
+        self.gen_params = {
+            **{k: v for k, v in dict(cfg["generation"]).items() if v is not None},
+            "json_mode": bool(cfg["json_mode"]),
+        }
+        self._api_key = os.environ.get(cfg["api_key_env"]) or ""
+        self._client = None
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    def _openai(self):
+        if self._client is None:
+            from openai import OpenAI
+
+            if not self._api_key:
+                log.warning(
+                    "environment variable %s is not set; calling %s without an API key",
+                    self.cfg["api_key_env"],
+                    self.model,
+                )
+            self._client = OpenAI(
+                base_url=self.cfg["base_url"],
+                api_key=self._api_key or "unused",
+                timeout=float(self.cfg["timeout_s"]),
+                max_retries=0,  # retries are ours: counted, and with the configured backoff
+            )
+        return self._client
+
+    def key(self, call: ChatCall) -> str:
+        return call_key(self.model, call.template.hash, call.input_hash, self.gen_params)
+
+    def run(self, calls: list[ChatCall]) -> list[CallOutcome]:
+        """Outcomes in the order of ``calls`` (whatever order responses arrive in)."""
+        outcomes = [CallOutcome() for _ in calls]
+        keys = [self.key(c) for c in calls]
+        first_of: dict[str, int] = {}
+        to_send: list[int] = []
+        for i, key in enumerate(keys):
+            if key in first_of:
+                continue  # the same call twice in one build: sent once, answered for both
+            first_of[key] = i
+            cached = self.cache.get(key)
+            if cached is not None:
+                outcomes[i] = CallOutcome(content=cached, cached=True)
+                self.stats.cache_hits += 1
+            else:
+                to_send.append(i)
+        budget = max(0, int(self.cfg["max_calls"]) - self.stats.calls)
+        # the budget is spent in call order, so which calls are made is deterministic
+        sending, over = to_send[:budget], to_send[budget:]
+        for i in over:
+            outcomes[i] = CallOutcome(skipped=True)
+        self.stats.over_budget += len(over)
+        if over:
+            log.warning(
+                "call budget augment.llm.max_calls=%s reached: %d calls not made",
+                self.cfg["max_calls"],
+                len(over),
+            )
+        self.stats.calls += len(sending)
+        if sending:
+            with ThreadPoolExecutor(max_workers=max(1, int(self.cfg["concurrency"]))) as pool:
+                results = list(pool.map(lambda i: self._send(calls[i], keys[i]), sending))
+            for i, outcome in zip(sending, results, strict=True):
+                outcomes[i] = outcome
+        for i, key in enumerate(keys):
+            j = first_of[key]
+            if j != i:
+                outcomes[i] = outcomes[j]
+        return outcomes
+
+    def _send(self, call: ChatCall, key: str) -> CallOutcome:
+        try:
+            content = self._complete(call.messages)
+        except _Fatal as err:
+            raise ConfigError(str(err)) from None
+        except Exception as err:  # noqa: BLE001 - any transport failure ends as a counted failed call
+            self.stats.failed += 1
+            detail = self._scrub(f"{type(err).__name__}: {err}")
+            log.warning(
+                "model call failed after %d attempts: %s", int(self.cfg["max_retries"]) + 1, detail
+            )
+            return CallOutcome(error=detail)
+        self.cache.put(
+            key,
+            model=self.model,
+            template_hash=call.template.hash,
+            input_hash=call.input_hash,
+            params=self.gen_params,
+            response=content,
+        )
+        return CallOutcome(content=content)
+
+    def _complete(self, messages: list[dict]) -> str:
+        import openai
+
+        retryable = (
+            openai.RateLimitError,
+            openai.InternalServerError,
+            openai.APITimeoutError,
+            openai.APIConnectionError,
+            openai.APIResponseValidationError,
+            _Malformed,
+        )
+        kwargs = {k: v for k, v in self.gen_params.items() if k != "json_mode"}
+        if self.gen_params["json_mode"]:
+            kwargs["response_format"] = {"type": "json_object"}
+        attempts = int(self.cfg["max_retries"]) + 1
+        for attempt in range(attempts):
+            self.stats.requests += 1
+            try:
+                response = self._openai().chat.completions.create(
+                    model=self.model, messages=messages, **kwargs
+                )
+                return _content(response)
+            except (
+                openai.AuthenticationError,
+                openai.PermissionDeniedError,
+                openai.NotFoundError,
+            ) as err:
+                raise _Fatal(
+                    self._scrub(
+                        f"params.yaml: augment.llm: {self.cfg['base_url']} answered HTTP {err.status_code} "
+                        f"({type(err).__name__}); check augment.llm.base_url, augment.llm.model and the "
+                        f"key in ${self.cfg['api_key_env']}"
+                    )
+                ) from None
+            except retryable as err:
+                if attempt + 1 >= attempts:
+                    raise
+                self.stats.retries += 1
+                time.sleep(self._backoff(attempt, err))
+            except ValueError as err:  # the body was not JSON at all
+                if attempt + 1 >= attempts:
+                    raise _Malformed(f"malformed response body: {err}") from None
+                self.stats.retries += 1
+                time.sleep(self._backoff(attempt, err))
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int, err: Exception) -> float:
+        delay = float(self.cfg["backoff_s"]) * (2**attempt)
+        response = getattr(err, "response", None)
+        retry_after = response.headers.get("retry-after") if response is not None else None
+        if retry_after:
+            try:
+                delay = max(delay, float(retry_after))
+            except ValueError:
+                pass
+        return min(delay, float(self.cfg["backoff_max_s"]))
+
+
+class _Malformed(Exception):
+    """A 200 response whose body is not a chat completion."""
+
+
+def _content(response) -> str:
+    try:
+        content = response.choices[0].message.content
+    except (AttributeError, IndexError, TypeError) as err:
+        raise _Malformed(f"not a chat completion ({type(err).__name__})") from None
+    return content if isinstance(content, str) else ""
