@@ -1,0 +1,332 @@
+"""The dataset card: data/processed/README.md next to the exports, as dataset hubs show it.
+
+Hand-written parts (summary, intended use, out-of-scope use, known limits,
+contact) come from ``report.card`` in conf/; everything countable (sources and
+licences, funnel, splits, labels, evaluation, annotation) from this build's
+metrics, so the card cannot drift from the data. Limits that the metrics show
+(thin labels, strata missing a split, feedback waiting for review, restrictive
+licences) are added to the configured ones.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import yaml
+
+from ftdata.ops.feedback import CANDIDATES_FILE
+
+if TYPE_CHECKING:
+    from ftdata.report_html import ReportData
+
+SPLITS = ("train", "val", "test")
+
+
+def _size_category(n: int) -> str:
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+    ):
+        if n < limit:
+            return name
+    return "n>1M"
+
+
+def _md_table(header: list[str], rows: list[list]) -> str:
+    def cell(v) -> str:
+        if isinstance(v, float):
+            v = f"{v:.4g}"
+        return str(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def strata_missing_splits(
+    split_metrics: dict | None, strata_rows: list | None
+) -> dict[str, list[str]]:
+    """Stratum -> the splits it has no record in, from the split stage's metrics or its strata plot."""
+    listed = ((split_metrics or {}).get("splits") or {}).get("strata_missing_splits")
+    if isinstance(listed, dict):
+        return listed
+    missing: dict[str, list[str]] = {}
+    for row in strata_rows or []:
+        if isinstance(row, dict) and row.get("count") == 0:
+            missing.setdefault(str(row.get("stratum")), []).append(str(row.get("split")))
+    return missing
+
+
+def derived_limits(data: ReportData, section: dict) -> list[str]:
+    """Known limits the metrics show, in a stable order."""
+    from ftdata.report_html import label_counts
+
+    limits = []
+    counts = label_counts(data.records)
+    if counts:
+        leaf_level = max(counts)
+        thin = sorted(
+            (sum(v.values()), lbl)
+            for lbl, v in counts[leaf_level].items()
+            if sum(v.values()) < section["thin_label_min"]
+        )
+        if thin:
+            listed = ", ".join(f"{lbl} ({n})" for n, lbl in thin)
+            limits.append(
+                f"Thin labels (fewer than {section['thin_label_min']} exported records): {listed}."
+            )
+    missing = strata_missing_splits(data.optional.get("split"), data.optional.get("split_strata"))
+    if missing:
+        listed = "; ".join(f"{k}: no {', '.join(v)}" for k, v in sorted(missing.items()))
+        limits.append(f"Strata missing a split (figures on them are unreliable): {listed}.")
+    held = sum(f["rejected"].get("awaiting_review", 0) for f in data.funnel)
+    if held:
+        limits.append(
+            f"{held} production feedback records are not in the exports: they wait for an adjudicated label in {CANDIDATES_FILE}."
+        )
+    if len(data.records) and "label" in data.records.columns:
+        unlabelled = int(sum(not isinstance(v, str) or not v for v in data.records["label"]))
+        if unlabelled:
+            limits.append(f"{unlabelled} exported records have no intent label (chat SFT only).")
+    if len(data.records) and "lang" in data.records.columns:
+        langs = Counter(data.records["lang"])
+        total = sum(langs.values())
+        mix = ", ".join(f"{k} {100 * v / total:.0f} %" for k, v in langs.most_common())
+        limits.append(f"Language mix: {mix}.")
+    if len(data.records) and "pii_redacted" in data.records.columns:
+        redacted = int(sum(bool(v) for v in data.records["pii_redacted"]))
+        if redacted:
+            limits.append(
+                f"{redacted} records had personal data replaced by typed placeholders (<PHONE>, <ID_CARD> ...); "
+                "a model trained on them learns the placeholders."
+            )
+    restricted = sorted(
+        {
+            s.get("license", "")
+            for s in data.sources.values()
+            if "internal" in str(s.get("license", "")).lower()
+        }
+    )
+    if restricted:
+        limits.append(
+            f"Contains data under {', '.join(restricted)}: not for publication outside the organisation."
+        )
+    return limits
+
+
+def annotation_lines(annotate: dict | None) -> list[str]:
+    """Agreement figures for the card: overall and per level, and the spot-check estimate."""
+    if not annotate:
+        return ["Not available (no annotate stage metrics in this build)."]
+    overall = annotate.get("overall")
+    if isinstance(overall, dict) and not overall:
+        return ["Not available (no annotations in this build)."]
+    if not isinstance(overall, dict):
+        return ["See data/metrics/annotate.json."]
+    keys = [
+        ("percent_agreement", "percent agreement"),
+        ("krippendorff_alpha", "Krippendorff's alpha"),
+        ("cohen_kappa_mean", "mean Cohen's kappa"),
+    ]
+    rows = [["all levels (leaf)", overall.get("items"), *(overall.get(k) for k, _ in keys)]]
+    rows += [
+        [f"level {lv}", m.get("items"), *(m.get(k) for k, _ in keys)]
+        for lv, m in sorted((annotate.get("by_level") or {}).items())
+    ]
+    lines = [
+        f"{overall.get('items')} items, {overall.get('annotations')} annotations by {overall.get('annotators')} annotators.",
+        "",
+        _md_table(["scope", "items", *(label for _, label in keys)], rows),
+    ]
+    spot = annotate.get("spot_check") or {}
+    if spot.get("judged"):
+        lines += [
+            "",
+            f"Spot check: {spot.get('correct')} of {spot.get('judged')} sampled labels judged correct, "
+            f"estimated label accuracy {spot.get('accuracy')} ({int(100 * spot.get('confidence', 0.95))} % Wilson interval "
+            f"{spot.get('wilson_low')}–{spot.get('wilson_high')}).",
+        ]
+    return lines
+
+
+def render_card(data: ReportData, section: dict, params: dict) -> str:
+    """The card as markdown with YAML front matter (deterministic)."""
+    from ftdata.report_html import label_counts
+
+    card = section.get("card") or {}
+    export = params.get("export") or {}
+    records = data.records
+    n = len(records)
+    licences = sorted({str(s.get("license", "")) for s in data.sources.values()})
+    langs = (
+        sorted({str(v) for v in records["lang"] if v}) if n and "lang" in records.columns else []
+    )
+    has_labels = bool(n) and any(isinstance(v, str) and v for v in records["label"])
+    front = {
+        "pretty_name": data.title,
+        "language": [lg for lg in langs if lg != "mixed"] or ["zh"],
+        "license": licences[0] if len(licences) == 1 else "other",
+        "license_details": ", ".join(licences) if len(licences) > 1 else None,
+        "size_categories": [_size_category(n)],
+        "task_categories": ["text-generation"] + (["text-classification"] if has_labels else []),
+        "configs": [
+            {
+                "config_name": "openai_chat",
+                "data_files": [{"split": s, "path": f"openai/{s}.jsonl"} for s in SPLITS],
+            }
+        ],
+    }
+    front = {k: v for k, v in front.items() if v is not None}
+    out = ["---", yaml.safe_dump(front, allow_unicode=True, sort_keys=False).rstrip(), "---", ""]
+    out.append(f"# {data.title}")
+    out.append("")
+    out.append(card.get("summary") or "A fine-tuning dataset built with ftdata.")
+    out.append("")
+    out.append(
+        "This card is generated by the report stage from the build's metrics and params "
+        "(`data/metrics/`, `params.yaml`); edit `report.card` in conf/ for the hand-written parts. "
+        "The figures in it are also drawn in `data/processed/report/index.html`."
+    )
+
+    splits = data.summary.get("splits", {})
+    out += ["", "## Dataset structure", ""]
+    out.append(
+        _md_table(
+            ["split", "records"],
+            [[s, splits.get(s, 0)] for s in SPLITS]
+            + [["total", data.summary.get("exported_records", n)]],
+        )
+    )
+    out += [
+        "",
+        "Files (all splits): `openai/{train,val,test}.jsonl` (OpenAI chat), "
+        f"`llamafactory/{export.get('dataset_name', 'dataset')}_{{alpaca,sharegpt}}_{{split}}.json` with `dataset_info.json` "
+        "(LLaMA-Factory), `records.parquet` (every column: id, source, raw locator, label, split, lineage `ops`, quality scores).",
+    ]
+    if export.get("system_prompt"):
+        out += ["", f"System prompt added to every chat sample: {export['system_prompt']}"]
+
+    out += ["", "## Sources and licences", ""]
+    ingest = next((f for f in data.funnel if f["stage"] == "ingest"), {})
+    by_source = ingest.get("by_source", {})
+    exported = Counter(records["source"]) if n else Counter()
+    out.append(
+        _md_table(
+            ["source", "kind", "licence", "owner", "collected", "raw records", "exported"],
+            [
+                [
+                    name,
+                    cfg.get("kind"),
+                    cfg.get("license"),
+                    cfg.get("owner"),
+                    cfg.get("collected_at"),
+                    by_source.get(name, {}).get("in", 0),
+                    exported.get(name, 0),
+                ]
+                for name, cfg in sorted(data.sources.items())
+            ],
+        )
+    )
+
+    out += ["", "## Counts: the build funnel", ""]
+    out.append(
+        _md_table(
+            ["stage", "in", "out", "rejected", "top reasons"],
+            [
+                [
+                    f["stage"],
+                    f["in"],
+                    f["out"],
+                    sum(f["rejected"].values()),
+                    ", ".join(
+                        f"{r} {c}"
+                        for r, c in sorted(f["rejected"].items(), key=lambda kv: -kv[1])[:3]
+                    ),
+                ]
+                for f in data.funnel
+            ],
+        )
+    )
+
+    out += ["", "## Label distribution", ""]
+    counts = label_counts(records)
+    if not counts:
+        out.append("No records.")
+    for level in sorted(counts):
+        out += [f"Level {level}:", ""]
+        rows = sorted(counts[level].items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        out.append(
+            _md_table(
+                ["label", "train", "val", "test", "total"],
+                [
+                    [lbl, v.get("train", 0), v.get("val", 0), v.get("test", 0), sum(v.values())]
+                    for lbl, v in rows
+                ],
+            )
+        )
+        out.append("")
+
+    out += ["## Intended use", ""]
+    out += [
+        f"- {u}"
+        for u in card.get("intended_use")
+        or ["Fine-tuning and evaluating assistants for the domain of the sources."]
+    ]
+    if card.get("out_of_scope"):
+        out += ["", "Out of scope:", ""] + [f"- {u}" for u in card["out_of_scope"]]
+
+    out += ["", "## Known limits", ""]
+    limits = list(card.get("known_limits") or []) + derived_limits(data, section)
+    out += [f"- {x}" for x in limits] or ["- None recorded."]
+
+    ev = data.optional.get("evaluate")
+    out += ["", "## Evaluation", ""]
+    if ev and ev.get("scored"):
+        out.append(
+            f"{ev['scored']} predictions of `{ev.get('predictions_file')}` scored on the {ev.get('split')} split "
+            f"(coverage {ev.get('coverage')}): accuracy {ev.get('accuracy')}, macro-F1 {ev.get('macro_f1')} at the leaf level; "
+            f"{ev.get('hard_examples')} misclassified records are in `data/processed/review/hard_examples.jsonl`."
+        )
+        levels = ev.get("levels", {})
+        out += [
+            "",
+            _md_table(
+                ["level", "accuracy", "macro-F1"],
+                [[lv, m.get("accuracy"), m.get("macro_f1")] for lv, m in sorted(levels.items())],
+            ),
+        ]
+    else:
+        out.append("Not available (no predictions file in data/raw/eval/).")
+
+    annotate = data.optional.get("annotate")
+    out += ["", "## Annotation", ""]
+    out += annotation_lines(annotate)
+    out.append("")
+
+    manifest = data.optional.get("manifest")
+    out += ["## Last release", ""]
+    if manifest:
+        fields = [
+            (k, v)
+            for k, v in manifest.items()
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+        ]
+        out.append(_md_table(["field", "value"], fields))
+    else:
+        out.append(
+            "Not released yet (`ftdata release X.Y` writes data/release/manifest.json and tags `data_vX.Y`)."
+        )
+
+    out += [
+        "",
+        "## Provenance",
+        "",
+        "Every record carries its raw `locator` (file and line) and the ops that changed it; rejected records are kept "
+        "with a reason in `data/interim/rejects/`. Rebuild with `dvc repro` from the raw sources.",
+    ]
+    if card.get("contact"):
+        out += ["", f"Contact: {card['contact']}"]
+    return "\n".join(out) + "\n"
