@@ -1,6 +1,7 @@
 """The `ftdata` command line: thin typer wrappers over functions that return data.
 
-Exit codes: 0 ok; 1 check failed (e.g. params.yaml stale); 2 config error;
+Exit codes: 0 ok; 1 check failed (e.g. params.yaml stale) or release refused
+or record not found; 2 config error, bad argument or unknown revision;
 3 source error (missing raw file); 4 gate failed.
 """
 
@@ -26,6 +27,16 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
+def _add_annotate_commands() -> None:
+    """`ftdata annotate export|report` (ftdata/annotate/cli.py)."""
+    from ftdata.annotate.cli import app as annotate_app
+
+    app.add_typer(annotate_app, name="annotate")
+
+
+_add_annotate_commands()
+
+
 def _fail(err: FtdataError) -> None:
     err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
     raise typer.Exit(err.exit_code)
@@ -33,8 +44,12 @@ def _fail(err: FtdataError) -> None:
 
 @app.command()
 def compose(
-    overrides: Annotated[list[str] | None, typer.Argument(help="Hydra overrides, e.g. quality.min_chars=12")] = None,
-    check: Annotated[bool, typer.Option("--check", help="Exit 1 if params.yaml is stale; write nothing.")] = False,
+    overrides: Annotated[
+        list[str] | None, typer.Argument(help="Hydra overrides, e.g. quality.min_chars=12")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if params.yaml is stale; write nothing.")
+    ] = False,
     root: Annotated[Path, typer.Option(help="Project root.")] = Path("."),
 ) -> None:
     """Resolve conf/ with Hydra, validate it, and write params.yaml."""
@@ -85,6 +100,172 @@ def funnel(
         rejected = ", ".join(f"{k} {v}" for k, v in row["rejected"].items()) or "-"
         table.add_row(row["stage"], str(row["in"]), str(row["added"]), str(row["out"]), rejected)
     Console().print(table)
+
+
+# ---------------------------------------------------------------- releases and audits
+# Thin wrappers over ftdata.release / diff / lineage / review, which return data:
+# markdown by default, the same result as JSON with --json.
+def _print_json(data: dict) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    typer.echo()
+
+
+@app.command()
+def release(
+    version: Annotated[str, typer.Argument(help="MAJOR.MINOR, e.g. 1.1 (tag data_v1.1).")],
+    message: Annotated[str, typer.Option("-m", "--message", help="What changed in this release.")],
+    gto: Annotated[
+        bool,
+        typer.Option("--gto", help="Also tag <artifact>@vMAJOR.MINOR.0 for `dvc artifacts get`."),
+    ] = False,
+    push: Annotated[
+        bool, typer.Option("--push/--no-push", help="`dvc push` to the default remote.")
+    ] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of markdown.")
+    ] = False,
+    root: Annotated[Path, typer.Option(help="Project root.")] = Path("."),
+) -> None:
+    """Cut release data_vMAJOR.MINOR: manifest, CHANGELOG.md, annotated tag, dvc push.
+
+    Refuses unless git is clean, params.yaml matches conf/, `dvc status` is
+    clean, every stage wrote its metrics and no gate failed.
+    Exit codes: 0 released; 1 refused (the message lists every reason) or push
+    failed; 2 bad version or config error.
+    """
+    from ftdata.release import release as cut_release
+    from ftdata.release import release_markdown
+
+    try:
+        result = cut_release(root, version, message, gto=gto, push=push)
+    except FtdataError as err:
+        _fail(err)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        typer.echo(release_markdown(result), nl=False)
+
+
+@app.command()
+def diff(
+    base: Annotated[
+        str, typer.Argument(help="Git revision (tag, branch, commit) or `workspace`.")
+    ] = "HEAD",
+    head: Annotated[
+        str, typer.Argument(help="Git revision or `workspace` (the files on disk).")
+    ] = "workspace",
+    limit: Annotated[int, typer.Option(help="Example records per group (0: all).")] = 20,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of markdown.")
+    ] = False,
+    root: Annotated[Path, typer.Option(help="Project root.")] = Path("."),
+) -> None:
+    """Record-level diff: added, removed, changed records, split moves, label changes, new rejects.
+
+    Reads both revisions' records and rejects through DVC (cache or remote).
+    Exit codes: 0 diff printed (whether or not records differ); 2 unknown
+    revision or its data is in neither the cache nor the remote.
+    """
+    from ftdata.diff import diff_revisions, to_markdown
+
+    try:
+        result = diff_revisions(root, base, head, limit=limit)
+    except FtdataError as err:
+        _fail(err)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        typer.echo(to_markdown(result), nl=False)
+
+
+@app.command()
+def lineage(
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Record id (16 hex characters).")],
+    rev: Annotated[str, typer.Option(help="Git revision or `workspace`.")] = "workspace",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of markdown.")
+    ] = False,
+    root: Annotated[Path, typer.Option(help="Project root.")] = Path("."),
+) -> None:
+    """One record from raw file and line, through every op, to its export line and first release.
+
+    Exit codes: 0 found; 1 no record with that id in the revision (records or
+    rejects); 2 unknown revision or data not fetchable.
+    """
+    from ftdata.lineage import lineage as trace
+    from ftdata.lineage import to_markdown
+
+    try:
+        result = trace(root, record_id, rev)
+    except FtdataError as err:
+        _fail(err)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        typer.echo(to_markdown(result), nl=False)
+
+
+@app.command()
+def review(
+    base: Annotated[
+        str, typer.Argument(help="Git revision the change is based on (e.g. origin/main).")
+    ],
+    head: Annotated[str, typer.Argument(help="Git revision or `workspace`.")] = "workspace",
+    sample: Annotated[int, typer.Option(help="Example records per group.")] = 5,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of markdown.")
+    ] = False,
+    root: Annotated[Path, typer.Option(help="Project root.")] = Path("."),
+) -> None:
+    """Pull-request review markdown: params, taxonomy, guidelines, dvc diff, metrics diff, records.
+
+    Exit codes: 0 printed; 2 unknown revision or data not fetchable.
+    """
+    from ftdata.review import review as make_review
+    from ftdata.review import to_markdown
+
+    try:
+        result = make_review(root, base, head, sample=sample)
+    except FtdataError as err:
+        _fail(err)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        typer.echo(to_markdown(result), nl=False)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="The new project's folder (absent or empty).")],
+    template: Annotated[
+        str,
+        typer.Option(
+            help="blank (one tiny example source) or bank-card (this repository's example)."
+        ),
+    ] = "blank",
+    remote: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the default DVC remote (default: ../.ftdata-remote/NAME)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Create a dataset project: git + dvc, conf/, schemas/, guidelines/, dvc.yaml, Makefile, README."""
+    from ftdata.init import init_project
+
+    try:
+        result = init_project(directory, template=template, remote=remote)
+    except FtdataError as err:
+        _fail(err)
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    typer.echo(f"created {result.path} (template {result.template}, {len(result.files)} files)")
+    typer.echo(f"DVC remote `{result.remote['name']}`: {result.remote['url']}")
+    if not result.committed:
+        typer.echo(
+            "not committed: set git's user.name and user.email, then `git add -A && git commit`"
+        )
+    typer.echo(f"next: cd {directory} && make repro   (then open data/processed/report/index.html)")
 
 
 def main() -> None:

@@ -51,7 +51,8 @@ def compose_config(root: Path, overrides: list[str] | None = None) -> tuple[dict
         if "@" in group:
             group_dir, package = group.split("@", 1)
         else:
-            group_dir, package = group, group
+            # A nested group (clean/compliance) lands at the dotted package clean.compliance.
+            group_dir, package = group, group.replace("/", ".")
         origins[package] = f"conf/{group_dir}/{choice}.yaml"
     with open_dict(cfg):
         del cfg["hydra"]
@@ -145,6 +146,11 @@ def validate_params(params: dict, origins: dict[str, str], root: Path) -> dict:
             raise ConfigError(f"{origin}: unknown section `{name}`{hint}")
     _check_ops(out, origins)
     _check_choices(out, origins)
+    _check_reliability(out, origins)
+    if "taxonomy" in out:  # the tree, label_map targets, migrations (ftdata/annotate/config.py)
+        from ftdata.annotate.config import check_params
+
+        check_params(out, lambda key: _origin(origins, key))
     return out
 
 
@@ -190,7 +196,7 @@ def resolve_source_path(
 def _check_ops(params: dict, origins: dict[str, str]) -> None:
     from ftdata.registry import get_op
 
-    for section in ("clean", "quality"):
+    for section in ("clean", "quality", "augment"):
         for op_name in params.get(section, {}).get("ops", []):
             op = get_op(op_name, where=f"{_origin(origins, section)}: `{section}.ops`")
             if op.stage != section:
@@ -215,6 +221,33 @@ def _check_choices(params: dict, origins: dict[str, str]) -> None:
             raise ConfigError(
                 f"{_origin(origins, 'export')}: `export.formats` has unknown {bad}; known: {', '.join(EXPORT_FORMATS)}"
             )
+    for name in ("augment", "balance"):
+        if params.get(name):
+            from ftdata.augment import checks
+
+            try:
+                getattr(checks, f"check_{name}")(params[name])
+            except ConfigError as err:
+                raise ConfigError(f"{_origin(origins, name)}: {err}") from None
+
+
+def _check_reliability(params: dict, origins: dict[str, str]) -> None:
+    """Compliance rules compile, and no literal secret reaches params.yaml (it is committed)."""
+    from ftdata.ops.compliance import compile_rules
+    from ftdata.secrets_scan import inline_secrets
+
+    rules = params.get("clean", {}).get("compliance", {}).get("rules")
+    if rules:
+        compile_rules(
+            rules, where=f"{_origin(origins, 'clean.compliance')}: clean.compliance.rules"
+        )
+    leaked = inline_secrets(params)
+    if leaked:
+        raise ConfigError(
+            f"{_origin(origins, leaked[0])}: `{leaked[0]}` holds a literal secret (an API key or token); "
+            "params.yaml is committed, so name the environment variable instead "
+            "(e.g. `api_key_env: OPENAI_API_KEY`) and let the op read it at run time"
+        )
 
 
 def dump_params(params: dict) -> str:

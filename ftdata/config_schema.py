@@ -7,27 +7,38 @@ naming the key, the conf file it came from and the closest valid key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from omegaconf import MISSING
 
-SOURCE_FORMATS = ("jsonl", "json", "csv", "parquet", "xlsx", "markdown", "html", "elk", "scrapy", "hf")
+SOURCE_FORMATS = (
+    "jsonl",
+    "json",
+    "csv",
+    "parquet",
+    "xlsx",
+    "markdown",
+    "html",
+    "elk",
+    "scrapy",
+    "hf",
+)
 
 
 @dataclass
 class FieldMap:
     """Where each canonical field lives in a raw record (dotted paths, e.g. ``_source.msg``)."""
 
-    id: Optional[str] = None  # a natural key, kept in meta (the record id is always derived)
-    conversation_id: Optional[str] = None
-    messages: Optional[str] = None  # a list of turn objects
+    id: str | None = None  # a natural key, kept in meta (the record id is always derived)
+    conversation_id: str | None = None
+    messages: str | None = None  # a list of turn objects
     role: str = "role"  # inside a turn
     content: str = "content"  # inside a turn
-    question: Optional[str] = None  # Q/A sources: question + answer become a user/assistant pair
-    answer: Optional[str] = None
-    system: Optional[str] = None
-    text: Optional[str] = None  # classification text
-    label: Optional[str] = None
+    question: str | None = None  # Q/A sources: question + answer become a user/assistant pair
+    answer: str | None = None
+    system: str | None = None
+    text: str | None = None  # classification text
+    label: str | None = None
     meta: list[str] = field(default_factory=list)  # raw fields carried along in `meta`
 
 
@@ -46,8 +57,8 @@ class SourceConfig:
     roles: dict[str, str] = field(default_factory=dict)  # raw role -> system|user|assistant
     label_map: dict[str, str] = field(default_factory=dict)  # raw label -> taxonomy path
     csv_delimiter: str = ","
-    sheet: Optional[str] = None  # xlsx sheet name (default: first)
-    records_path: Optional[str] = None  # json: dotted path to the list of records
+    sheet: str | None = None  # xlsx sheet name (default: first)
+    records_path: str | None = None  # json: dotted path to the list of records
     heading_levels: list[int] = field(default_factory=lambda: [2, 3])  # markdown/html Q/A
 
 
@@ -62,14 +73,32 @@ class ProjectConfig:
 
 @dataclass
 class ExecutorConfig:
-    kind: str = "pandas"
+    kind: str = "pandas"  # pandas (in process) | dask (LocalCluster, or the cluster at `address`)
     chunk_size: int = 2000
+    # dask only (ignored by pandas); see ftdata/executors/dask.py
+    workers: int = 2  # LocalCluster worker processes
+    threads_per_worker: int = 1  # ops are pure Python (GIL-bound): processes, not threads
+    address: str | None = None  # tcp://host:port of an existing scheduler; None = LocalCluster
+    memory_limit: str = "auto"  # per LocalCluster worker, e.g. "1GiB"
+    tasks_per_worker: int = 2  # chunks in flight per worker: bounds the driver's memory
+
+
+@dataclass
+class CacheConfig:
+    """Per-record cache of costly ops (ftdata/cache.py); DVC still decides whether a stage runs."""
+
+    ops: list[str] = field(default_factory=lambda: ["score"])  # ops whose results are cached
+    dir: str = "data/cache"  # one sub-directory per op, a DVC out (persist: true)
+    max_shards: int = 16  # compact an op's shards into one past this many
 
 
 @dataclass
 class IngestConfig:
     # A source whose rejects exceed this share of its raw records fails the build.
     max_reject_ratio: float = 0.2
+    # A raw record with more content characters than this is rejected (`record_too_large`)
+    # before it reaches dedup, whose MinHash would need GBs of memory for one 10 MB record.
+    max_record_chars: int = 100_000
 
 
 @dataclass
@@ -79,8 +108,18 @@ class RemoveSmalltalkParams:
 
 
 @dataclass
+class ComplianceParams:
+    # Rules of the `compliance` op (conf/clean/compliance/*.yaml): id, action (flag|reject),
+    # description, keywords, patterns, allow, roles. Checked key by key at compose time by
+    # ftdata.ops.compliance.compile_rules, which names the rule (OmegaConf loses list paths).
+    rules: list[Any] = field(default_factory=list)
+
+
+@dataclass
 class RedactPiiParams:
-    types: list[str] = field(default_factory=lambda: ["phone", "landline", "id_card", "bank_card", "email"])
+    types: list[str] = field(
+        default_factory=lambda: ["phone", "landline", "id_card", "bank_card", "email"]
+    )
 
 
 @dataclass
@@ -96,7 +135,9 @@ class CollapseWhitespaceParams:
 
 @dataclass
 class T2sParams:
-    phrases: Optional[dict[str, str]] = None  # None = built-in mainland phrase fixes; {} = plain OpenCC
+    phrases: dict[str, str] | None = (
+        None  # None = built-in mainland phrase fixes; {} = plain OpenCC
+    )
 
 
 @dataclass
@@ -107,6 +148,7 @@ class CleanConfig:
     t2s: T2sParams = field(default_factory=T2sParams)
     remove_smalltalk: RemoveSmalltalkParams = field(default_factory=RemoveSmalltalkParams)
     redact_pii: RedactPiiParams = field(default_factory=RedactPiiParams)
+    compliance: ComplianceParams = field(default_factory=ComplianceParams)
 
 
 @dataclass
@@ -138,7 +180,9 @@ class QualityConfig:
 
 @dataclass
 class SplitConfig:
-    ratios: dict[str, float] = field(default_factory=lambda: {"train": 0.8, "val": 0.1, "test": 0.1})
+    ratios: dict[str, float] = field(
+        default_factory=lambda: {"train": 0.8, "val": 0.1, "test": 0.1}
+    )
     seed: int = 42
     stratify_by: str = "label"
 
@@ -151,21 +195,273 @@ class ValidateConfig:
 
 
 @dataclass
+class HoldForReviewParams:
+    """Records of these source kinds leave the exports for the review queue until adjudicated."""
+
+    kinds: list[str] = field(default_factory=lambda: ["feedback"])
+    # A record whose `label_origin` (set by the annotate stage) is one of these is released.
+    label_origins: list[str] = field(default_factory=lambda: ["adjudicated"])
+
+
+@dataclass
 class ExportConfig:
     formats: list[str] = field(default_factory=lambda: ["openai", "alpaca", "sharegpt"])
     dataset_name: str = "dataset"
-    system_prompt: Optional[str] = None
+    system_prompt: str | None = None
+    hold_for_review: HoldForReviewParams = field(default_factory=HoldForReviewParams)
+    # Licences (source.<name>.license) whose records may be exported; a build that would
+    # export a record under any other licence fails naming the source (ftdata/licenses.py).
+    accepted_licenses: list[str] = MISSING
+
+
+@dataclass
+class CardConfig:
+    """The hand-written parts of the dataset card (data/processed/README.md); counts come from metrics."""
+
+    title: str = ""  # default: export.dataset_name
+    summary: str = ""
+    intended_use: list[str] = field(default_factory=list)
+    out_of_scope: list[str] = field(default_factory=list)
+    known_limits: list[str] = field(default_factory=list)  # the card adds the ones metrics show
+    contact: str = ""
 
 
 @dataclass
 class ReportConfig:
     length_bins: list[int] = field(default_factory=lambda: [0, 20, 50, 100, 200, 400, 800, 1600])
+    examples_per_label: int = 2  # example records per label in the HTML report
+    score_bins: int = 10  # histogram bins per quality score
+    thin_label_min: int = 20  # labels with fewer exported records are listed as a known limit
+    card: CardConfig = field(default_factory=CardConfig)
+
+
+@dataclass
+class EvaluateConfig:
+    """Scoring a model's predictions on the test split (ftdata/evaluate.py)."""
+
+    predictions: str = "data/raw/eval/predictions.jsonl"  # missing file = empty metrics
+    split: str = "test"
+    hard_examples_level: int = 0  # taxonomy level whose errors are hard examples; 0 = leaf
+
+
+@dataclass
+class TaxonomyConfig:
+    """The label tree (conf/taxonomy/); the tree itself is checked by ftdata/annotate/taxonomy.py."""
+
+    name: str = MISSING
+    version: str = MISSING
+    description: str = ""
+    levels: list[str] = field(default_factory=list)  # a name per level, e.g. [大类, 业务, 意图]
+    nodes: dict[str, Any] = MISSING  # name -> {description, children: {...}}
+
+
+@dataclass
+class AnnotationInputConfig:
+    """One annotation export under data/raw/annotations/ (ftdata/annotate/importers.py)."""
+
+    path: str = MISSING  # a file, or a folder (doccano's one-file-per-user export)
+    tool: str = MISSING  # label-studio | doccano | csv
+    batch: str | None = None  # default: the folder name, else the file stem
+    guideline_version: str | None = None  # when the export carries none
+    glob: str = "*"  # files of a folder
+    annotators: dict[str, str] = field(default_factory=dict)  # raw user id / name -> annotator name
+
+
+@dataclass
+class ConsensusParams:
+    min_annotators: int = 2  # fewer votes: no consensus
+    min_share: float = (
+        0.6  # the leading label's share of the votes (2 of 3 passes, 1 of 2 does not)
+    )
+
+
+@dataclass
+class GateParams:
+    min: float = MISSING
+    mode: str = "fail"  # fail (stop the build) | warn (report and go on)
+    min_items: int = 20  # slices with fewer gold / multi-annotated items are reported, not gated
+
+
+@dataclass
+class AnnotateGates:
+    accuracy: GateParams = field(
+        default_factory=lambda: GateParams(min=0.95)
+    )  # gold accuracy per batch x annotator
+    agreement: GateParams = field(
+        default_factory=lambda: GateParams(min=0.90)
+    )  # percent agreement per batch
+    # Annotation-level rejects (unknown ids, bad labels, cancelled ...) above this share of
+    # all annotations read fail the build.
+    max_reject_ratio: float = 0.2
+
+
+@dataclass
+class MigrationParams:
+    old: str = MISSING  # a path of an older taxonomy (a leaf, or an inner node to rename a subtree)
+    new: list[str] = MISSING  # one path: rename / merge; several: split (needs re-annotation)
+    since: str = MISSING  # the guideline version that introduced it
+    note: str = ""
+
+
+@dataclass
+class ChangedParams:
+    since: str = MISSING  # guideline version in which the meaning of `paths` changed
+    paths: list[str] = MISSING  # taxonomy nodes (subtrees)
+    note: str = ""
+
+
+@dataclass
+class AnnotateConfig:
+    guideline: str = MISSING  # the guideline markdown; its front matter holds the current version
+    inputs: list[AnnotationInputConfig] = field(default_factory=list)
+    gold: list[str] = field(default_factory=list)  # CSV files / folders: id,label
+    adjudication: list[str] = field(
+        default_factory=list
+    )  # CSV files / folders: id,label,reviewer,note
+    spot_check_verdicts: list[str] = field(default_factory=list)  # CSV: id,verdict,reviewer,note
+    consensus: ConsensusParams = field(default_factory=ConsensusParams)
+    # Records whose annotations reach no consensus (and no adjudication): drop_label (keep the
+    # record for chat data, label null) | keep_source (keep the source label) | reject.
+    unresolved: str = "drop_label"
+    # Records whose label is not a taxonomy leaf: drop_label | reject (reason label_not_in_taxonomy).
+    label_not_in_taxonomy: str = "drop_label"
+    review_max_batch_disagreement: float = 0.10  # a batch above it goes to the review queue
+    gates: AnnotateGates = field(default_factory=AnnotateGates)
+    quality_folds: int = 5  # out-of-fold predictions for cleanlab's annotator quality
+    quality_seed: int = 0
+    spot_check_confidence: float = 0.95  # Wilson interval of the spot-check accuracy
+    migrations: list[MigrationParams] = field(default_factory=list)
+    changed: list[ChangedParams] = field(default_factory=list)
+
+
+# ---- augment (ftdata/augment/): rule ops, hard examples, model-backed ops
+@dataclass
+class SynonymParams:
+    groups: dict[str, list[list[str]]] = field(
+        default_factory=dict
+    )  # lang -> mutually replaceable words
+    max_replacements: int = 2
+    roles: list[str] = field(default_factory=lambda: ["user"])
+
+
+@dataclass
+class DialectParams:
+    tables: dict[str, dict[str, str]] = field(default_factory=dict)  # dialect -> phrase -> rewrite
+    min_replacements: int = 1
+    roles: list[str] = field(default_factory=lambda: ["user"])
+
+
+@dataclass
+class QaToDialogueParams:
+    openings: dict[str, list[list[str]]] = field(
+        default_factory=dict
+    )  # lang -> [user greeting, agent reply]
+
+
+@dataclass
+class DialogueToQaParams:
+    min_question_chars: int = 6
+
+
+@dataclass
+class MultiturnToQaParams:
+    min_question_chars: int = 6
+    max_pairs: int = 3
+
+
+@dataclass
+class ConfusablePair:
+    labels: list[str] = MISSING  # two taxonomy paths
+    note: str = ""  # how to tell them apart (quoted by the boundary prompt)
+
+
+@dataclass
+class HardConfig:
+    enabled: bool = True
+    confusable: list[ConfusablePair] = field(default_factory=list)
+    eval_dir: str = "data/raw/eval"  # confusion matrices (*.csv, *.json) or predictions (*.jsonl)
+    min_confusion: float = 0.05
+    ngram_min: int = 1
+    ngram_max: int = 3
+    neighbours: int = 5
+    min_similarity: float = 0.6  # any label pair
+    pair_similarity: float = 0.35  # a known confusable pair
+
+
+@dataclass
+class LlmTemplate:
+    system: str = ""
+    user: str = MISSING  # string.Template: $text, $label, $out_lang ...
+    fields: list[str] = field(default_factory=lambda: ["text"])  # keys of the JSON object to return
+
+
+@dataclass
+class LlmGeneration:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = 256
+    seed: int | None = None
+
+
+@dataclass
+class LlmConfig:
+    enabled: bool = False
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str = "qwen2.5-7b-instruct"
+    api_key_env: str = "FTDATA_LLM_API_KEY"  # the NAME of the variable; the key never enters params
+    ops: list[str] = field(
+        default_factory=lambda: ["paraphrase", "back_translate", "dialect_rewrite", "boundary"]
+    )
+    select_fraction: float = 0.1
+    variants: int = 1
+    dialects: dict[str, str] = field(default_factory=dict)  # code -> name used in the prompt
+    cache_dir: str = "data/cache/llm"
+    timeout_s: float = 30.0
+    max_retries: int = 3
+    backoff_s: float = 1.0
+    backoff_max_s: float = 30.0
+    concurrency: int = 4
+    max_calls: int = 1000
+    json_mode: bool = False
+    generation: LlmGeneration = field(default_factory=LlmGeneration)
+    templates: dict[str, LlmTemplate] = field(default_factory=dict)
+
+
+@dataclass
+class AugmentConfig:
+    seed: int = 42
+    select_fraction: float = 0.3
+    variants: int = 1
+    hard_variants: int = 3
+    minority_boost: bool = True
+    ops: list[str] = field(default_factory=list)
+    greetings: dict[str, list[str]] = field(default_factory=dict)
+    prefixes: dict[str, list[str]] = field(default_factory=dict)
+    synonym: SynonymParams = field(default_factory=SynonymParams)
+    dialect: DialectParams = field(default_factory=DialectParams)
+    qa_to_dialogue: QaToDialogueParams = field(default_factory=QaToDialogueParams)
+    dialogue_to_qa: DialogueToQaParams = field(default_factory=DialogueToQaParams)
+    multiturn_to_qa: MultiturnToQaParams = field(default_factory=MultiturnToQaParams)
+    hard: HardConfig = field(default_factory=HardConfig)
+    llm: LlmConfig = field(default_factory=LlmConfig)
+
+
+@dataclass
+class BalanceConfig:
+    level: int = 3  # taxonomy depth the strategy acts on (1 = top level)
+    strategy: str = "oversample"  # oversample | undersample | cap | none
+    max_share: float = 0.8  # imbalanced when one class holds more of a level
+    max_ratio: float = 5.0  # ... or when largest / smallest exceeds this
+    target_ratio: float = 3.0  # what oversample / undersample aim for (largest / smallest)
+    caps: dict[str, int] = field(default_factory=dict)  # label at `level` -> max train records
+    seed: int = 42
 
 
 SECTION_SCHEMAS.update(
     {
         "project": ProjectConfig,
         "executor": ExecutorConfig,
+        "cache": CacheConfig,
         "ingest": IngestConfig,
         "clean": CleanConfig,
         "dedup": DedupConfig,
@@ -174,6 +470,11 @@ SECTION_SCHEMAS.update(
         "validate": ValidateConfig,
         "export": ExportConfig,
         "report": ReportConfig,
+        "evaluate": EvaluateConfig,
+        "taxonomy": TaxonomyConfig,
+        "annotate": AnnotateConfig,
+        "augment": AugmentConfig,
+        "balance": BalanceConfig,
     }
 )
 EXPORT_FORMATS = ("openai", "alpaca", "sharegpt")

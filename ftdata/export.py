@@ -44,7 +44,11 @@ def to_openai(messages: list[dict], system_prompt: str | None) -> dict:
 def to_alpaca(messages: list[dict], system_prompt: str | None) -> dict:
     turns = dialogue_turns(messages)
     pairs = [(turns[i]["content"], turns[i + 1]["content"]) for i in range(0, len(turns) - 1, 2)]
-    row: dict = {"instruction": pairs[-1][0] if pairs else "", "input": "", "output": pairs[-1][1] if pairs else ""}
+    row: dict = {
+        "instruction": pairs[-1][0] if pairs else "",
+        "input": "",
+        "output": pairs[-1][1] if pairs else "",
+    }
     system = system_of(messages, system_prompt)
     if system:
         row["system"] = system
@@ -54,7 +58,11 @@ def to_alpaca(messages: list[dict], system_prompt: str | None) -> dict:
 
 def to_sharegpt(messages: list[dict], system_prompt: str | None) -> dict:
     names = {"user": "human", "assistant": "gpt"}
-    row: dict = {"conversations": [{"from": names[t["role"]], "value": t["content"]} for t in dialogue_turns(messages)]}
+    row: dict = {
+        "conversations": [
+            {"from": names[t["role"]], "value": t["content"]} for t in dialogue_turns(messages)
+        ]
+    }
     system = system_of(messages, system_prompt)
     if system:
         row["system"] = system
@@ -82,6 +90,11 @@ def dataset_info(name: str, splits: list[str], formats: list[str]) -> dict:
                 "file_name": f"{name}_sharegpt_{split}.json",
                 "formatting": "sharegpt",
                 "columns": {"messages": "conversations", "system": "system"},
-                "tags": {"role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt"},
+                "tags": {
+                    "role_tag": "from",
+                    "content_tag": "value",
+                    "user_tag": "human",
+                    "assistant_tag": "gpt",
+                },
             }
     return info

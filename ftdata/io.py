@@ -24,6 +24,8 @@ from ftdata.record import CANONICAL_COLUMNS, NESTED_COLUMNS, canonical_json, fie
 
 REJECT_COLUMNS = ["stage", "reason", "detail", "id", "source", "locator", "duplicate_of", "record"]
 PARQUET_OPTS = {"compression": "zstd", "write_statistics": False}
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 # ---------------------------------------------------------------- atomic files
@@ -37,6 +39,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates 0600; outputs get the usual permissions (0666 less the umask).
+        os.chmod(tmp_path, 0o666 & ~_UMASK)
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
@@ -51,6 +55,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_UMASK)
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
@@ -92,7 +97,9 @@ def to_jsonable(value: Any) -> Any:
 
 
 def write_json(path: str | Path, data: Any) -> None:
-    text = json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    """Metrics and plot data. ASCII-escaped: DVC refuses a metrics file as "binary"
+    when Chinese label keys make most of its first 512 bytes non-ASCII."""
+    text = json.dumps(to_jsonable(data), ensure_ascii=True, indent=2, sort_keys=True) + "\n"
     write_text(path, text)
 
 
@@ -122,7 +129,10 @@ def records_to_table(df: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Ta
         for name in missing:
             df = df.assign(**{name: [None] * len(df)})
         cols = schema.names
-        arrays = [pa.array([to_jsonable(v) for v in df[c].tolist()], type=schema.field(c).type) for c in cols]
+        arrays = [
+            pa.array([to_jsonable(v) for v in df[c].tolist()], type=schema.field(c).type)
+            for c in cols
+        ]
         return pa.Table.from_arrays(arrays, schema=schema)
     cols = _ordered_columns(df)
     arrays = [_column_array(c, df[c].tolist()) for c in cols]
@@ -205,7 +215,9 @@ def rejects_frame(stage: str, rejected: pd.DataFrame) -> pd.DataFrame:
     if rejected is None or not len(rejected):
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in REJECT_COLUMNS})
     rows = []
-    record_cols = [c for c in rejected.columns if c not in ("reason", "detail", "duplicate_of", "raw")]
+    record_cols = [
+        c for c in rejected.columns if c not in ("reason", "detail", "duplicate_of", "raw")
+    ]
     for rec in rejected.to_dict("records"):
         body = rec.get("raw")
         if body is None or (isinstance(body, float) and np.isnan(body)):
@@ -229,7 +241,9 @@ def write_rejects(path: str | Path, frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if f is not None and len(f)]
     df = pd.concat(frames, ignore_index=True) if frames else rejects_frame("", None)
     schema = pa.schema([(c, pa.string()) for c in REJECT_COLUMNS])
-    arrays = [pa.array([to_jsonable(v) for v in df[c].tolist()], type=pa.string()) for c in REJECT_COLUMNS]
+    arrays = [
+        pa.array([to_jsonable(v) for v in df[c].tolist()], type=pa.string()) for c in REJECT_COLUMNS
+    ]
     table = pa.Table.from_arrays(arrays, schema=schema)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, **PARQUET_OPTS)

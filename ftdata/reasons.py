@@ -14,10 +14,12 @@ class Reason(StrEnum):
     WRONG_TYPE = "wrong_type"
     EMPTY_RECORD = "empty_record"
     DUPLICATE_ID = "duplicate_id"
+    RECORD_TOO_LARGE = "record_too_large"  # more content than ingest.max_record_chars
     # clean
     NO_SUBSTANCE = "no_substance"
     PII_ONLY = "pii_only"
     EMPTY_AFTER_CLEAN = "empty_after_clean"
+    COMPLIANCE = "compliance"  # a `reject` rule of clean.compliance.rules fired (detail names it)
     # dedup
     EXACT_DUPLICATE = "exact_duplicate"
     NEAR_DUPLICATE = "near_duplicate"
@@ -32,3 +34,25 @@ class Reason(StrEnum):
     # validate
     SCHEMA_INVALID = "schema_invalid"
     NOT_TRAINABLE = "not_trainable"
+    # export: feedback records wait for an adjudicated label (data/processed/review/feedback_candidates.jsonl)
+    AWAITING_REVIEW = "awaiting_review"
+    # evaluate: prediction lines that cannot be scored
+    UNKNOWN_ID = "unknown_id"
+    NOT_IN_TEST_SPLIT = "not_in_test_split"
+    UNKNOWN_LABEL = "unknown_label"
+    NO_REFERENCE_LABEL = "no_reference_label"
+    # annotate: records (label_not_in_taxonomy, annotation_conflict when configured to reject)
+    # and annotation-level rejects (annotations are not records; see data/interim/annotate/)
+    LABEL_NOT_IN_TAXONOMY = "label_not_in_taxonomy"
+    ANNOTATION_CONFLICT = "annotation_conflict"
+    UNKNOWN_TASK_ID = "unknown_task_id"
+    ANNOTATION_CANCELLED = "annotation_cancelled"
+    MALFORMED_ANNOTATION = "malformed_annotation"
+    # augment: generated records (children); also exact_duplicate / near_duplicate
+    LLM_EMPTY = "llm_empty"  # the model answered nothing (or empty fields)
+    LLM_SCHEMA_INVALID = "llm_schema_invalid"  # not the JSON object the template asks for
+    LLM_OFF_LANGUAGE = "llm_off_language"  # answer not in the language asked for
+    SPLIT_LEAK = "split_leak"  # a generated record that would not land in train
+    # balance (train-bound records only)
+    UNDERSAMPLED = "undersampled"
+    CLASS_CAP = "class_cap"

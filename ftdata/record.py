@@ -15,7 +15,14 @@ import pyarrow as pa
 MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 OP_ENTRY = pa.struct([("stage", pa.string()), ("op", pa.string()), ("params_hash", pa.string())])
 ANNOTATION = pa.struct(
-    [("annotator", pa.string()), ("label", pa.string()), ("guideline_version", pa.string())]
+    [
+        ("annotator", pa.string()),
+        ("label", pa.string()),
+        ("guideline_version", pa.string()),
+        # set by the annotate stage: the export batch, and the label as given before a taxonomy migration
+        ("batch", pa.string()),
+        ("original_label", pa.string()),
+    ]
 )
 
 CANONICAL_FIELDS: list[pa.Field] = [
@@ -111,12 +118,14 @@ def new_record(
 EXTRA_FIELDS: dict[str, pa.DataType] = {
     "pii_redacted": pa.bool_(),
     "pii_types": pa.list_(pa.string()),
+    "compliance_flags": pa.list_(pa.string()),
     "smalltalk_removed": pa.int64(),
     "dup_cluster": pa.string(),
     "lang": pa.string(),
     "split": pa.string(),
     "spot_check": pa.bool_(),
     "hard": pa.bool_(),
+    "label_origin": pa.string(),  # annotate: source | consensus | adjudicated | no_consensus | not_in_taxonomy
 }
 SCORE_PREFIX = "score_"
 

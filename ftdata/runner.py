@@ -8,16 +8,29 @@ row, collects rejects and counts. Ops only say what they keep and why they rejec
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from ftdata.io import RecordWriter, iter_record_batches, rejects_frame, remove_stale_temps, write_rejects
+from ftdata.cache import OpCache, cached_call
+from ftdata.errors import ConfigError
+from ftdata.executors import make_executor
+from ftdata.io import (
+    RecordWriter,
+    rejects_frame,
+    remove_stale_temps,
+    table_to_records,
+    write_rejects,
+)
 from ftdata.metrics import StageCounts
+from ftdata.progress import StageProgress
 from ftdata.record import content_hash, params_hash
-from ftdata.registry import OpResult, get_op
+from ftdata.registry import BatchOp, OpResult, get_op
+from ftdata.stage import project_root
 
 
 @dataclass(frozen=True)
@@ -52,14 +65,35 @@ def op_calls(section: dict, stage: str, names: list[str] | None = None) -> list[
 
 def _fingerprints(df: pd.DataFrame) -> dict[str, str]:
     texts = df["text"] if "text" in df.columns else [None] * len(df)
-    return {rid: content_hash(m, t) for rid, m, t in zip(df["id"], df["messages"], texts, strict=True)}
+    return {
+        rid: content_hash(m, t) for rid, m, t in zip(df["id"], df["messages"], texts, strict=True)
+    }
 
 
-def apply_op(batch: pd.DataFrame, call: OpCall, stage: str) -> OpResult:
-    """Run one op on a batch, append lineage to changed rows, check accounting."""
+def apply_op(
+    batch: pd.DataFrame,
+    call: OpCall,
+    stage: str,
+    cache: OpCache | None = None,
+    new_entries: list[pd.DataFrame] | None = None,
+    fn: BatchOp | None = None,
+) -> OpResult:
+    """Run one op on a batch, append lineage to changed rows, check accounting.
+
+    With ``cache`` (ftdata.cache) only rows whose content it lacks are computed;
+    their new entries are appended to ``new_entries``. ``fn`` replaces the
+    registered implementation with an equivalent one (the executor's
+    distributed dedup); lineage and checks stay the op's.
+    """
     op = get_op(call.name)
+    impl = fn or op.fn
     before = _fingerprints(batch)
-    result = op.fn(batch, **call.params)
+    if cache is not None:
+        result, fresh = cached_call(impl, batch, call.params, cache)
+        if new_entries is not None:
+            new_entries.append(fresh)
+    else:
+        result = impl(batch, **call.params)
     kept, rejected = result.kept, result.rejected
     kept_ids = list(kept["id"]) if len(kept) else []
     rejected_ids = list(rejected["id"]) if len(rejected) else []
@@ -81,12 +115,20 @@ def _flagged(kept: pd.DataFrame, i: int) -> bool:
     return "_changed" in kept.columns and bool(kept["_changed"].iloc[i])
 
 
-def run_ops(batch: pd.DataFrame, calls: Iterable[OpCall], stage: str) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+def run_ops(
+    batch: pd.DataFrame,
+    calls: Iterable[OpCall],
+    stage: str,
+    caches: dict[str, OpCache] | None = None,
+    new_entries: dict[str, list[pd.DataFrame]] | None = None,
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     rejected_parts = []
+    caches = caches or {}
     for call in calls:
         if not len(batch):
             break
-        result = apply_op(batch, call, stage)
+        fresh = None if new_entries is None else new_entries.setdefault(call.name, [])
+        result = apply_op(batch, call, stage, caches.get(call.name), fresh)
         batch = result.kept.drop(columns=["_changed"], errors="ignore")
         if len(result.rejected):
             rejected_parts.append(result.rejected.drop(columns=["_changed"], errors="ignore"))
@@ -101,24 +143,119 @@ def run_row_stage(
     metrics: Path,
     calls: list[OpCall],
     chunk_size: int,
+    executor: dict | None = None,
+    cache: dict | None = None,
 ) -> StageCounts:
-    """Stream ``inputs`` through ``calls`` in chunks; write out, rejects and metrics."""
+    """Stream ``inputs`` through ``calls`` in chunks; write out, rejects and metrics.
+
+    Chunks run on the executor of ``executor`` (the params section; None = the
+    project's params.yaml if there is one, else in-process pandas) and costly
+    ops go through the per-record cache of ``cache`` (same defaulting; no
+    params.yaml = no cache). Whatever runs the chunks, this process writes
+    their results in input order, so outputs are the same bytes.
+    """
     remove_stale_temps(output, rejects, metrics)
+    executor = executor if executor is not None else executor_settings()
+    caches = load_caches(calls, cache if cache is not None else cache_settings())
     counts = StageCounts(stage)
     reject_frames = []
-    with RecordWriter(output) as writer:
-        for path in inputs:
-            for batch in iter_record_batches(path, chunk_size):
-                counts.n_in += len(batch)
-                kept, rejected_parts = run_ops(batch, calls, stage)
-                writer.write(kept)
-                counts.out += len(kept)
-                for part in rejected_parts:
-                    counts.reject(part["reason"])
-                    reject_frames.append(rejects_frame(stage, part))
+    new_entries: dict[str, list[pd.DataFrame]] = {name: [] for name in caches}
+    total = sum(pq.ParquetFile(path).metadata.num_rows for path in inputs)
+    with (
+        make_executor(executor) as ex,
+        RecordWriter(output) as writer,
+        StageProgress(stage, total) as bar,
+    ):
+        shared = ex.share(caches) if caches else {}
+        chunks = (table for path in inputs for table in iter_record_tables(path, chunk_size))
+        for chunk in ex.map_ordered(run_chunk, chunks, calls, stage, shared):
+            counts.n_in += chunk.n_in
+            bar.advance(chunk.n_in)
+            writer.write(chunk.kept)
+            counts.out += len(chunk.kept)
+            for part in chunk.rejects:
+                counts.reject(part["reason"])
+                reject_frames.append(part)
+            for name, fresh in chunk.new_entries.items():
+                new_entries[name].extend(fresh)
     write_rejects(rejects, reject_frames)
+    for name, op_cache in caches.items():
+        op_cache.write_new(new_entries[name])
+    ensure_cache_dirs(stage, cache if cache is not None else cache_settings())
     counts.write(metrics)
     return counts
+
+
+@dataclass
+class ChunkResult:
+    n_in: int
+    kept: pd.DataFrame
+    rejects: list[pd.DataFrame]  # already in the rejects-file shape (rejects_frame)
+    new_entries: dict[str, list[pd.DataFrame]]  # op -> new per-record cache entries
+
+
+def run_chunk(
+    table: pa.Table, calls: list[OpCall], stage: str, caches: dict[str, OpCache]
+) -> ChunkResult:
+    """The pure per-chunk work of a row stage: what an executor runs, anywhere."""
+    batch = table_to_records(table)
+    new_entries: dict[str, list[pd.DataFrame]] = {}
+    kept, rejected_parts = run_ops(batch, calls, stage, caches, new_entries if caches else None)
+    rejects = [rejects_frame(stage, part) for part in rejected_parts]
+    fresh = {name: entries for name, entries in new_entries.items() if name in caches}
+    return ChunkResult(len(batch), kept, rejects, fresh)
+
+
+def iter_record_tables(path: str | Path, chunk_size: int) -> Iterator[pa.Table]:
+    """Arrow chunks of ``path`` (the boundaries ``io.iter_record_batches`` uses)."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size):
+        yield pa.Table.from_batches([batch])
+
+
+def load_caches(calls: list[OpCall], cache: dict | None) -> dict[str, OpCache]:
+    """The per-record caches of the cached ops among ``calls`` (none without a cache section)."""
+    if not cache:
+        return {}
+    root = project_root()
+    return {
+        call.name: OpCache.load(
+            root, cache["dir"], call.name, call.params, cache.get("max_shards", 16)
+        )
+        for call in calls
+        if call.name in cache.get("ops", [])
+    }
+
+
+def ensure_cache_dirs(stage: str, cache: dict | None) -> None:
+    """The cache directory of every cached op of ``stage`` exists (it is a DVC out),
+    even when the op is not configured to run or computed nothing new."""
+    if not cache:
+        return
+    for name in cache.get("ops", []):
+        if get_op(name, where="params.yaml: cache.ops").stage == stage:
+            (project_root() / cache["dir"] / name).mkdir(parents=True, exist_ok=True)
+
+
+def _project_section(name: str) -> dict | None:
+    from ftdata.compose import load_params, validated_section
+
+    root = project_root()
+    if not (root / "params.yaml").is_file():
+        return None
+    try:
+        return validated_section(root, name)
+    except ConfigError:
+        if name in (load_params(root) or {}):
+            raise  # present but invalid: the user must fix it
+        return None
+
+
+def executor_settings() -> dict:
+    return _project_section("executor") or {"kind": "pandas"}
+
+
+def cache_settings() -> dict | None:
+    return _project_section("cache")
 
 
 def rejected_rows(batch: pd.DataFrame, mask, reason: str, details) -> pd.DataFrame:

@@ -17,7 +17,18 @@ METRICS = Path("data/metrics")
 REVIEW = PROCESSED / "review"
 
 # The order in which stages run; the funnel in summary.json follows it.
-STAGES = ("ingest", "clean", "dedup", "quality", "split", "validate", "export")
+STAGES = (
+    "ingest",
+    "clean",
+    "dedup",
+    "quality",
+    "annotate",
+    "augment",
+    "balance",
+    "split",
+    "validate",
+    "export",
+)
 
 
 def project_root() -> Path:

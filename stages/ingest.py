@@ -10,6 +10,7 @@ from ftdata.compose import check_source, load_params, validated_section
 from ftdata.errors import ConfigError, GateError
 from ftdata.ingest import read_source
 from ftdata.io import rejects_frame, remove_stale_temps, write_records, write_rejects
+from ftdata.limits import split_oversize
 from ftdata.metrics import StageCounts
 from ftdata.stage import ingest_path, metrics_path, project_root, rejects_path, stage_main
 
@@ -28,6 +29,8 @@ def main(name: str) -> None:
     remove_stale_temps(out, rej, met)
 
     result = read_source(name, cfg, root)
+    result.records, too_large = split_oversize(result.records, settings["max_record_chars"])
+    result.rejects += too_large
     counts = StageCounts(f"ingest@{name}", n_in=result.n_read, out=len(result.records))
     counts.reject(r["reason"] for r in result.rejects)
     ratio = counts.rejected_total / counts.n_in if counts.n_in else 0.0

@@ -1,3 +1,14 @@
 """Built-in ops. Importing this package registers them in ftdata.registry."""
 
-from ftdata.ops import dedup, pii, quality, smalltalk, split, text, validate  # noqa: F401
+from ftdata.augment import rules  # noqa: F401  (augment-stage ops, ftdata/augment/rules.py)
+from ftdata.ops import (  # noqa: F401
+    compliance,  # noqa: F401
+    dedup,
+    feedback,  # noqa: F401
+    pii,
+    quality,
+    smalltalk,
+    split,
+    text,
+    validate,
+)

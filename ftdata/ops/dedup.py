@@ -246,6 +246,21 @@ def dedup(
     ``batch`` is the whole dataset in input order. See the module docstring for
     the normalisation and the representative rule.
     """
+    return dedup_with(batch, _verified_pairs, exact, near, ngram, threshold, num_perm, seed)
+
+
+def dedup_with(
+    batch: pd.DataFrame,
+    find_pairs,
+    exact: bool = True,
+    near: bool = True,
+    ngram: int = 5,
+    threshold: float = 0.8,
+    num_perm: int = 128,
+    seed: int = 1,
+) -> OpResult:
+    """``dedup`` with the verified-pair search passed in (``ftdata.ops.dedup_dask``
+    supplies a distributed one that returns the same pairs)."""
     if near:
         _check_params(ngram, threshold, num_perm)
     n = len(batch)
@@ -274,7 +289,7 @@ def dedup(
     if near and survivors:
         surv_norm = [normalised[i] for i in survivors]
         surv_ids = [ids[i] for i in survivors]
-        pairs = _verified_pairs(surv_norm, ngram, threshold, num_perm, seed)
+        pairs = find_pairs(surv_norm, ngram, threshold, num_perm, seed)
         rep_of = components(len(survivors), ((a, b) for a, b, _ in pairs))
         near_members = sorted({a for a, _, _ in pairs} | {b for _, b, _ in pairs})
         near_details = _near_details(near_members, pairs, rep_of, surv_norm, surv_ids, ngram)

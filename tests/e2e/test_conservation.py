@@ -11,7 +11,7 @@ import yaml
 
 pytestmark = pytest.mark.e2e
 
-ROW_STAGES = ("clean", "dedup", "quality", "split", "validate")
+ROW_STAGES = ("clean", "dedup", "quality", "annotate", "augment", "balance", "split", "validate")
 
 
 def _rows(path: Path) -> int:
@@ -46,7 +46,8 @@ def test_every_stage_balances_in_its_files(built_project):
     for stage in ROW_STAGES:
         out = _rows(p / f"data/interim/{stage}.parquet")
         rejected = _rows(p / f"data/interim/rejects/{stage}.parquet")
-        assert previous == out + rejected, stage
+        added = _metrics(p, f"{stage}.json")["added"]  # records a stage creates (augment, balance)
+        assert previous + added == out + rejected, stage
         previous = out
     exported = _rows(p / "data/processed/records.parquet")
     assert previous == exported + _rows(p / "data/interim/rejects/export.parquet")

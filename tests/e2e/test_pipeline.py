@@ -55,7 +55,18 @@ def test_second_repro_is_a_no_op_and_status_is_clean(built_project):
 def test_exp_run_with_a_quality_param_reruns_only_quality_and_downstream(built_project):
     before = json.loads((built_project / "data/metrics/quality.json").read_text())
     exp = run(["dvc", "exp", "run", "-S", "quality.min_chars=40"], built_project)
-    assert _ran_stages(exp.stdout) == {"quality", "split", "validate", "export", "report"}
+    downstream = {
+        "quality",
+        "annotate",
+        "augment",
+        "balance",
+        "split",
+        "validate",
+        "export",
+        "evaluate",
+        "report",
+    }
+    assert _ran_stages(exp.stdout) == downstream
     params = yaml.safe_load((built_project / "params.yaml").read_text())
     assert params["quality"]["min_chars"] == 40
     after = json.loads((built_project / "data/metrics/quality.json").read_text())

@@ -105,3 +105,19 @@ def test_empty_rejects_file_still_has_the_columns(tmp_path):
     write_rejects(tmp_path / "rej.parquet", [])
     assert list(read_rejects(tmp_path / "rej.parquet").columns)[:3] == ["stage", "reason", "detail"]
     assert len(pd.read_parquet(tmp_path / "rej.parquet")) == 0
+
+
+def test_outputs_get_ordinary_permissions_not_mkstemps_0600(tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "page.html") as tmp:
+            tmp.write_text("<html></html>")
+        with atomic_dir(tmp_path / "exports") as tmp:
+            (tmp / "a.jsonl").write_text("")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "page.html").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "exports").stat().st_mode) == 0o755
