@@ -110,6 +110,22 @@ def _print_json(data: dict) -> None:
     typer.echo()
 
 
+def _emit(compute, to_markdown, as_json: bool) -> None:
+    """Run a command's computation and print its result as JSON or markdown.
+
+    One place for what every reporting command does: user errors exit with
+    their code and one line; the data is printed by one of two printers.
+    """
+    try:
+        result = compute()
+    except FtdataError as err:
+        _fail(err)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        typer.echo(to_markdown(result), nl=False)
+
+
 @app.command()
 def release(
     version: Annotated[str, typer.Argument(help="MAJOR.MINOR, e.g. 1.1 (tag data_v1.1).")],
@@ -136,14 +152,9 @@ def release(
     from ftdata.release import release as cut_release
     from ftdata.release import release_markdown
 
-    try:
-        result = cut_release(root, version, message, gto=gto, push=push)
-    except FtdataError as err:
-        _fail(err)
-    if as_json:
-        _print_json(result.as_dict())
-    else:
-        typer.echo(release_markdown(result), nl=False)
+    _emit(
+        lambda: cut_release(root, version, message, gto=gto, push=push), release_markdown, as_json
+    )
 
 
 @app.command()
@@ -168,14 +179,7 @@ def diff(
     """
     from ftdata.diff import diff_revisions, to_markdown
 
-    try:
-        result = diff_revisions(root, base, head, limit=limit)
-    except FtdataError as err:
-        _fail(err)
-    if as_json:
-        _print_json(result.as_dict())
-    else:
-        typer.echo(to_markdown(result), nl=False)
+    _emit(lambda: diff_revisions(root, base, head, limit=limit), to_markdown, as_json)
 
 
 @app.command()
@@ -195,14 +199,7 @@ def lineage(
     from ftdata.lineage import lineage as trace
     from ftdata.lineage import to_markdown
 
-    try:
-        result = trace(root, record_id, rev)
-    except FtdataError as err:
-        _fail(err)
-    if as_json:
-        _print_json(result.as_dict())
-    else:
-        typer.echo(to_markdown(result), nl=False)
+    _emit(lambda: trace(root, record_id, rev), to_markdown, as_json)
 
 
 @app.command()
@@ -224,14 +221,7 @@ def review(
     from ftdata.review import review as make_review
     from ftdata.review import to_markdown
 
-    try:
-        result = make_review(root, base, head, sample=sample)
-    except FtdataError as err:
-        _fail(err)
-    if as_json:
-        _print_json(result.as_dict())
-    else:
-        typer.echo(to_markdown(result), nl=False)
+    _emit(lambda: make_review(root, base, head, sample=sample), to_markdown, as_json)
 
 
 @app.command()
