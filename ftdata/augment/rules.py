@@ -377,6 +377,20 @@ def qa_to_dialogue(
     return _result(children, batch.columns)
 
 
+def _row_exchanges(
+    row: dict, messages: list[dict], greetings, prefixes, min_question_chars: int
+) -> list[tuple[int, str, str]]:
+    """A record's substantive exchanges, with the greeting lists of its language."""
+    lang = _lang_key(_lang(row))
+    return _substantive(
+        exchanges(messages),
+        lang,
+        greetings.get(lang, []),
+        prefixes.get(lang, []),
+        min_question_chars,
+    )
+
+
 def _substantive(
     pairs: list[tuple[str, str]], lang: str, greetings, prefixes, min_question_chars: int
 ) -> list[tuple[int, str, str]]:
@@ -427,14 +441,7 @@ def dialogue_to_qa(
     children = []
     for row, _n in _rows(batch):
         messages = _messages(row)
-        lang = _lang_key(_lang(row))
-        found = _substantive(
-            exchanges(messages),
-            lang,
-            greetings.get(lang, []),
-            prefixes.get(lang, []),
-            min_question_chars,
-        )
+        found = _row_exchanges(row, messages, greetings, prefixes, min_question_chars)
         if len(found) != 1:
             continue
         _, question, answer = found[0]
@@ -476,14 +483,7 @@ def multiturn_to_qa(
     children = []
     for row, _n in _rows(batch):
         messages = _messages(row)
-        lang = _lang_key(_lang(row))
-        found = _substantive(
-            exchanges(messages),
-            lang,
-            greetings.get(lang, []),
-            prefixes.get(lang, []),
-            min_question_chars,
-        )
+        found = _row_exchanges(row, messages, greetings, prefixes, min_question_chars)
         if len(found) < 2:
             continue
         for index, question, answer in found[:max_pairs]:
