@@ -5,6 +5,10 @@ not records: accepted ones go to data/interim/annotate/annotations.parquet,
 rejected ones (unknown task id, label outside the taxonomy, cancelled,
 malformed) to data/interim/annotate/annotation_rejects.parquet, counted under
 ``annotations`` in data/metrics/annotate.json.
+
+Records stream in chunks of ``executor.chunk_size``: only ids, votes and the
+texts of annotated items are held whole (ftdata/annotate/build.py), so memory
+does not grow with the records' text.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ftdata.annotate.build import VOTE_COLUMNS, run
+from ftdata.annotate.build import VOTE_COLUMNS, Labeller, finish, item_texts, plan_labels
 from ftdata.annotate.gates import enforce
 from ftdata.annotate.rows import REJECT_FIELDS
 from ftdata.compose import validated_section
@@ -20,13 +24,11 @@ from ftdata.errors import GateError
 from ftdata.io import (
     PARQUET_OPTS,
     atomic_path,
-    read_records,
     rejects_frame,
     remove_stale_temps,
     to_jsonable,
     write_json,
     write_jsonl,
-    write_records,
     write_rejects,
 )
 from ftdata.metrics import StageCounts
@@ -41,6 +43,7 @@ from ftdata.stage import (
     rejects_path,
     stage_main,
 )
+from ftdata.stream import RowGroupWriter, chunk_size, iter_chunks, read_columns
 
 ANNOTATIONS = INTERIM / "annotate" / "annotations.parquet"
 ANNOTATION_REJECTS = INTERIM / "annotate" / "annotation_rejects.parquet"
@@ -68,16 +71,36 @@ def main() -> None:
     taxonomy = validated_section(root, "taxonomy")
     out, rej, met = out_path("annotate"), rejects_path("annotate"), metrics_path("annotate")
     remove_stale_temps(out, rej, met, ANNOTATIONS, ANNOTATION_REJECTS, CONFLICTS, REANNOTATE)
-    records = read_records(out_path("quality"))
+    source = out_path("quality")
+    size = chunk_size(root)
 
-    result = run(records, section, taxonomy, root)
-    counts = StageCounts("annotate", n_in=len(records), out=len(result.kept))
-    if len(result.rejected):
-        counts.reject(result.rejected["reason"])
+    def texts_of(items: set[str]):
+        texts, labels = {}, {}
+        for chunk in iter_chunks(source, size, ["id", "messages", "text", "label"]):
+            t, lab = item_texts(chunk, items)
+            texts.update(t)
+            labels.update(lab)
+        return texts, labels
+
+    ids = read_columns(source, ["id"]).column("id").to_pylist()
+    plan = plan_labels(ids, section, taxonomy, root, texts_of)
+    counts = StageCounts("annotate", n_in=len(ids))
+    del ids  # the plan keeps the set it needs
+    labeller = Labeller(plan)
+    rejected = []
+    # Labels are row-local once the plan is made: records stream through in chunks.
+    with RowGroupWriter(out) as writer:
+        for chunk in iter_chunks(source, size):
+            kept, rej_part = labeller.label(chunk)
+            writer.write(kept)
+            counts.out += len(kept)
+            if len(rej_part):
+                counts.reject(rej_part["reason"])
+                rejected.append(rejects_frame("annotate", rej_part))
+    result = finish(plan, labeller, None, None)
     counts.extra = result.report
 
-    write_records(out, result.kept)
-    write_rejects(rej, [rejects_frame("annotate", result.rejected)])
+    write_rejects(rej, rejected)
     write_string_table(ANNOTATIONS, result.votes.to_dict("records"), VOTE_COLUMNS)
     write_string_table(ANNOTATION_REJECTS, result.annotation_rejects, REJECT_FIELDS)
     write_jsonl(CONFLICTS, result.review)
@@ -99,7 +122,7 @@ def main() -> None:
         log.warning("gate `%s` (warn) below threshold for %s", warned.gate, warned.detail)
     log.info(
         "%d records, %d annotated; %d annotations accepted, %d rejected; %d items to review, %d to re-annotate",
-        len(records),
+        counts.n_in,
         result.report["items"]["annotated"],
         annotations["accepted"],
         annotations["rejected_total"],

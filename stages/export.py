@@ -1,23 +1,29 @@
-"""Export: trainer formats per split, every row validated, plus records.parquet with every column."""
+"""Export: trainer formats per split, every row validated, plus records.parquet with every column.
+
+Every row is converted and checked on its own, so records stream through in
+chunks of ``executor.chunk_size`` into files that stay open for the whole run;
+only rejects, feedback candidates and counts are kept across chunks.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
-from ftdata.annotate.classification import write_classification
+import pandas as pd
+
+from ftdata.annotate.classification import ClassificationWriter
 from ftdata.compose import validated_section
 from ftdata.export import dataset_info, to_alpaca, to_openai, to_sharegpt
 from ftdata.io import (
     atomic_dir,
-    read_records,
     rejects_frame,
     remove_stale_temps,
     to_jsonable,
     write_jsonl,
-    write_records,
     write_rejects,
 )
-from ftdata.licenses import check_export_licenses
+from ftdata.licenses import check_export_licenses, license_violations
 from ftdata.metrics import StageCounts
 from ftdata.ops.feedback import review_candidates
 from ftdata.reasons import Reason
@@ -32,8 +38,10 @@ from ftdata.stage import (
     rejects_path,
     stage_main,
 )
+from ftdata.stream import RowGroupWriter, chunk_size, iter_chunks
 
 SPLITS = ("train", "val", "test")
+LICENSE_COLUMNS = ["source", "license", "locator"]  # what the licence gate reads
 CONVERTERS = {
     "openai": (to_openai, "openai_chat.schema.json", False),
     "alpaca": (to_alpaca, "alpaca.schema.json", True),
@@ -46,6 +54,24 @@ def _row_errors(fmt: str, row: dict) -> list[str]:
     return errors_of([row] if is_array else row, schema)
 
 
+class JsonArrayFile:
+    """``json.dumps(rows, ensure_ascii=False, indent=2) + "\\n"``, written a row at a time
+    (an item of an indented array is its own indented dump, shifted one level)."""
+
+    def __init__(self, path):
+        self._fh = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        self.rows = 0
+
+    def add(self, row: dict) -> None:
+        text = json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        self._fh.write(("[\n  " if not self.rows else ",\n  ") + text)
+        self.rows += 1
+
+    def close(self) -> None:
+        self._fh.write("\n]\n" if self.rows else "[]\n")
+        self._fh.close()
+
+
 @stage_main("export")
 def main() -> None:
     root = project_root()
@@ -53,64 +79,95 @@ def main() -> None:
     name, system, formats = section["dataset_name"], section["system_prompt"], section["formats"]
     rej, met = rejects_path("export"), metrics_path("export")
     remove_stale_temps(
-        PROCESSED / "openai", PROCESSED / "llamafactory", PROCESSED / "records.parquet", rej, met
+        PROCESSED / "openai",
+        PROCESSED / "llamafactory",
+        PROCESSED / "classification",
+        PROCESSED / "records.parquet",
+        rej,
+        met,
     )
-    records = read_records(out_path("validate"))
-    # Production feedback waits in the review queue until adjudicated (ftdata/ops/feedback.py).
-    n_read = len(records)
-    held = apply_op(records, OpCall("hold_for_review", section["hold_for_review"]), "export")
-    records = held.kept
-    write_jsonl(REVIEW / "feedback_candidates.jsonl", review_candidates(held.rejected))
-
-    rows: dict[str, dict[str, list]] = {fmt: {s: [] for s in SPLITS} for fmt in formats}
-    keep, details = [], []
-    for rec in records.to_dict("records"):
-        converted = {fmt: CONVERTERS[fmt][0](rec["messages"], system) for fmt in formats}
-        problems = [
-            f"{fmt}{e[1:]}" for fmt, row in converted.items() for e in _row_errors(fmt, row)
-        ]
-        keep.append(not problems)
-        details.append(f"{rec['locator']}: " + "; ".join(problems[:3]) if problems else "")
-        if not problems:
-            for fmt, row in converted.items():
-                rows[fmt][rec["split"]].append(row)
-
-    kept = records[keep].reset_index(drop=True)
-    # Before anything is written: a licence outside export.accepted_licenses fails the build.
-    check_export_licenses(kept, section["accepted_licenses"])
-    rejected = records[[not k for k in keep]].assign(reason=str(Reason.SCHEMA_INVALID))
-    rejected["detail"] = [d for d, k in zip(details, keep, strict=True) if not k]
-    counts = StageCounts("export", n_in=n_read, out=len(kept))
-    counts.reject(rejected["reason"])
-    counts.reject(held.rejected["reason"] if len(held.rejected) else [])
-    counts.extra = {
-        "files": {fmt: {s: len(v) for s, v in by_split.items()} for fmt, by_split in rows.items()}
-    }
-
-    # Both directories always exist (they are DVC outs); a disabled format leaves its files out.
-    with atomic_dir(PROCESSED / "openai") as tmp:
-        for split in SPLITS if "openai" in formats else ():
-            lines = [
-                json.dumps(to_jsonable(r), ensure_ascii=False) + "\n" for r in rows["openai"][split]
-            ]
-            (tmp / f"{split}.jsonl").write_text("".join(lines), encoding="utf-8")
+    hold = OpCall("hold_for_review", section["hold_for_review"])
     factory = [f for f in formats if f in ("alpaca", "sharegpt")]
-    with atomic_dir(PROCESSED / "llamafactory") as tmp:
+    counts = StageCounts("export")
+    files = {fmt: dict.fromkeys(SPLITS, 0) for fmt in formats}
+    held_rejects, invalid_rejects, candidates, unlicensed = [], [], [], []
+
+    # Every output is built in a temp file or directory and renamed into place when the
+    # block ends without error: a licence violation found at the end writes none of them.
+    with contextlib.ExitStack() as stack:
+        openai_dir = stack.enter_context(atomic_dir(PROCESSED / "openai"))
+        factory_dir = stack.enter_context(atomic_dir(PROCESSED / "llamafactory"))
+        records_out = stack.enter_context(RowGroupWriter(PROCESSED / "records.parquet"))
+        classification = stack.enter_context(
+            ClassificationWriter(PROCESSED / "classification", SPLITS)
+        )
+        # Both directories always exist (they are DVC outs); a disabled format leaves its files out.
+        outputs = {}
+        for split in SPLITS if "openai" in formats else ():
+            fh = stack.enter_context(open(openai_dir / f"{split}.jsonl", "w", encoding="utf-8"))
+            outputs["openai", split] = fh
         for fmt in factory:
             for split in SPLITS:
-                text = json.dumps(rows[fmt][split], ensure_ascii=False, indent=2) + "\n"
-                (tmp / f"{name}_{fmt}_{split}.json").write_text(text, encoding="utf-8")
+                array = JsonArrayFile(factory_dir / f"{name}_{fmt}_{split}.json")
+                stack.callback(array.close)
+                outputs[fmt, split] = array
+
+        for records in iter_chunks(out_path("validate"), chunk_size(root)):
+            counts.n_in += len(records)
+            # Production feedback waits in the review queue until adjudicated (ftdata/ops/feedback.py).
+            held = apply_op(records, hold, "export")
+            records = held.kept
+            candidates += review_candidates(held.rejected)
+            if len(held.rejected):
+                counts.reject(held.rejected["reason"])
+                held_rejects.append(rejects_frame("export", held.rejected))
+
+            keep, details = [], []
+            for rec in records.to_dict("records"):
+                converted = {fmt: CONVERTERS[fmt][0](rec["messages"], system) for fmt in formats}
+                problems = [
+                    f"{fmt}{e[1:]}" for fmt, row in converted.items() for e in _row_errors(fmt, row)
+                ]
+                keep.append(not problems)
+                details.append(f"{rec['locator']}: " + "; ".join(problems[:3]) if problems else "")
+                if not problems:
+                    for fmt, row in converted.items():
+                        files[fmt][rec["split"]] += 1
+                        if fmt == "openai":
+                            outputs[fmt, rec["split"]].write(
+                                json.dumps(to_jsonable(row), ensure_ascii=False) + "\n"
+                            )
+                        elif fmt in factory:
+                            outputs[fmt, rec["split"]].add(row)
+
+            kept = records[keep].reset_index(drop=True)
+            if license_violations(kept, section["accepted_licenses"]):
+                unlicensed.append(kept[[c for c in LICENSE_COLUMNS if c in kept.columns]])
+            rejected = records[[not k for k in keep]].assign(reason=str(Reason.SCHEMA_INVALID))
+            rejected["detail"] = [d for d, k in zip(details, keep, strict=True) if not k]
+            counts.out += len(kept)
+            counts.reject(rejected["reason"])
+            if len(rejected):
+                invalid_rejects.append(rejects_frame("export", rejected))
+            if len(kept.columns):  # a chunk held whole has no columns left (``records[[]]``)
+                records_out.write(kept)
+            # Intent classification JSONL per split: text, label path, label at each level.
+            classification.add(kept)
+
+        write_jsonl(REVIEW / "feedback_candidates.jsonl", candidates)
+        # Before any export is in place: a licence outside export.accepted_licenses fails the build.
+        check_export_licenses(
+            pd.concat(unlicensed, ignore_index=True) if unlicensed else pd.DataFrame(),
+            section["accepted_licenses"],
+        )
         info = dataset_info(name, list(SPLITS), factory)
         assert not errors_of(info, "dataset_info.schema.json")
-        (tmp / "dataset_info.json").write_text(
+        (factory_dir / "dataset_info.json").write_text(
             json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-    write_records(PROCESSED / "records.parquet", kept)
-    # Intent classification JSONL per split: text, label path, label at each level (labelled records only).
-    counts.extra["classification"] = write_classification(
-        PROCESSED / "classification", kept, SPLITS
-    )
-    write_rejects(rej, [rejects_frame("export", held.rejected), rejects_frame("export", rejected)])
+
+    counts.extra = {"files": files, "classification": classification.counts()}
+    write_rejects(rej, held_rejects + invalid_rejects)
     counts.write(met)
 
 

@@ -1,20 +1,21 @@
-"""Split: train / val / test by a hash of each record's group (stable as data grows)."""
+"""Split: train / val / test by a hash of each record's group (stable as data grows).
+
+Groups join records across the whole input, so the group keys come from one pass
+over the link columns only (``LINK_COLUMNS``: ids, no text); with the keys known,
+a record's split is row-local and records stream through in chunks.
+"""
 
 from __future__ import annotations
 
+from functools import partial
+
 from ftdata.compose import validated_section
-from ftdata.io import (
-    read_records,
-    rejects_frame,
-    remove_stale_temps,
-    write_json,
-    write_records,
-    write_rejects,
-)
+from ftdata.io import rejects_frame, remove_stale_temps, table_to_records, write_json, write_rejects
 from ftdata.metrics import StageCounts
-from ftdata.ops.split import split_report
+from ftdata.ops.split import LINK_COLUMNS, SplitTally, group_keys, split_by_keys
 from ftdata.runner import OpCall, apply_op
 from ftdata.stage import METRICS, metrics_path, out_path, project_root, rejects_path, stage_main
+from ftdata.stream import RowGroupWriter, chunk_size, iter_chunks, read_columns
 
 STRATA_PLOT = METRICS / "plots" / "split_strata.json"
 
@@ -25,12 +26,24 @@ def main() -> None:
     section = validated_section(root, "split")
     out, rej, met = out_path("split"), rejects_path("split"), metrics_path("split")
     remove_stale_temps(out, rej, met)
-    records = read_records(out_path("balance"))
-    result = apply_op(records, OpCall("split", section), "split")
-    counts = StageCounts("split", n_in=len(records), out=len(result.kept))
-    if len(result.rejected):
-        counts.reject(result.rejected["reason"])
-    report = split_report(result.kept, section["stratify_by"])
+    source = out_path("balance")
+    keys = group_keys(table_to_records(read_columns(source, LINK_COLUMNS)))
+    counts = StageCounts("split", n_in=len(keys))
+    tally = SplitTally(section["stratify_by"])
+    call, rejected, start = OpCall("split", section), [], 0
+    with RowGroupWriter(out) as writer:
+        for chunk in iter_chunks(source, chunk_size(root)):
+            own = keys[start : start + len(chunk)]
+            start += len(chunk)
+            # The registered op's lineage and accounting, with the whole input's group keys.
+            result = apply_op(chunk, call, "split", fn=partial(split_by_keys, keys=own))
+            writer.write(result.kept)
+            tally.add(result.kept)
+            counts.out += len(result.kept)
+            if len(result.rejected):
+                counts.reject(result.rejected["reason"])
+                rejected.append(rejects_frame("split", result.rejected))
+    report = tally.report()
     # Per-stratum counts are a plot (one row per stratum and split), not a metric column each.
     strata = report.pop("strata")
     report["strata_missing_splits"] = len(report["strata_missing_splits"])
@@ -43,8 +56,7 @@ def main() -> None:
             for s, n in by_split.items()
         ],
     )
-    write_records(out, result.kept)
-    write_rejects(rej, [rejects_frame("split", result.rejected)])
+    write_rejects(rej, rejected)
     counts.write(met)
 
 

@@ -13,11 +13,18 @@ record's label:
 A label that is not a leaf of the taxonomy is then dropped or rejected
 (``annotate.label_not_in_taxonomy``). Annotations are not records: a bad
 annotation is an annotation-level reject and never changes the record count.
+
+Nothing above needs more than one record at a time once the votes are counted,
+so the step is three parts: ``plan_labels`` (annotation files, record ids, and
+the texts of annotated items only), ``Labeller.label`` on any number of record
+chunks, then ``finish``. The stage streams a million records through that in
+bounded memory; ``run`` does the same on a frame.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,8 +61,8 @@ VOTE_COLUMNS = [
 
 @dataclass
 class AnnotateResult:
-    kept: pd.DataFrame
-    rejected: pd.DataFrame  # records, with reason and detail
+    kept: pd.DataFrame | None  # None when the stage streamed the records to disk
+    rejected: pd.DataFrame | None  # records, with reason and detail
     votes: pd.DataFrame  # accepted annotations (one per item x annotator), labels migrated
     annotation_rejects: list[dict]
     report: dict  # the figures (metrics extra)
@@ -96,20 +103,81 @@ def read_all(specs: list[InputSpec], root: Path) -> tuple[ReadResult, list[int],
 def run(
     records: pd.DataFrame, section: dict, taxonomy: dict, root: Path, stage: str = "annotate"
 ) -> AnnotateResult:
+    """The whole step on a frame in memory (the CLI, the tests); the stage streams the
+    same three steps: ``plan``, ``Labeller.label`` per chunk, ``finish``."""
+    ids = list(records["id"])
+    plan = plan_labels(
+        ids, section, taxonomy, root, lambda items: item_texts(records, items), stage
+    )
+    labeller = Labeller(plan)
+    kept, rejected = labeller.label(records)
+    return finish(plan, labeller, kept, rejected)
+
+
+TextsOf = Callable[[set[str]], tuple[dict[str, str], dict[str, str | None]]]
+
+
+def item_texts(
+    records: pd.DataFrame, items: set[str]
+) -> tuple[dict[str, str], dict[str, str | None]]:
+    """Annotator text and source label of those ``records`` that are among ``items``."""
+    texts, labels = {}, {}
+    messages = records["messages"] if "messages" in records.columns else [None] * len(records)
+    text = records["text"] if "text" in records.columns else [None] * len(records)
+    label = records["label"] if "label" in records.columns else [None] * len(records)
+    for rid, m, t, lab in zip(records["id"], messages, text, label, strict=True):
+        if rid in items:
+            texts[rid] = classification_text(m, t)
+            labels[rid] = lab
+    return texts, labels
+
+
+@dataclass
+class Plan:
+    """Everything decided from the annotation files and the record ids alone.
+
+    Only ids, votes and the texts of annotated items: at a million records the
+    records themselves never need to be in memory at once.
+    """
+
+    section: dict
+    stage: str
+    tax: Taxonomy
+    guideline_version: str
+    known: set[str]
+    read: ReadResult
+    batch_paths: dict[str, str]
+    rejects: list[dict]
+    votes: pd.DataFrame
+    superseded: int
+    migrated: int
+    ambiguous: list[AnnotationRow]
+    reannotate: list[dict]
+    gold: dict[str, str]
+    adjudicated: dict[str, str]
+    verdicts: list
+    consensus: pd.DataFrame
+    consensus_of: dict[str, str | None]
+    crowd: ag.CrowdQuality
+    texts: dict[str, str]  # annotated items only
+    source_labels: dict[str, str | None]  # annotated items only
+
+
+def plan_labels(
+    ids: list[str],
+    section: dict,
+    taxonomy: dict,
+    root: Path,
+    texts_of: TextsOf,
+    stage: str = "annotate",
+) -> Plan:
+    """Votes, consensus and crowd quality from the annotation files, ``ids`` (every record
+    reaching the stage) and ``texts_of`` (text and source label of the annotated items)."""
     tax = from_params(taxonomy)
     migrations = Migrations.from_params(section)
     guideline = load_guideline(root / section["guideline"])
     read, order, batch_paths = read_all(input_specs(section), root)
-    texts = {
-        rid: classification_text(m, t)
-        for rid, m, t in zip(
-            records["id"],
-            records["messages"],
-            records.get("text", [None] * len(records)),
-            strict=True,
-        )
-    }
-    known = set(texts)
+    known = set(ids)
     rejects: list[dict] = list(read.rejects)
 
     # ---- annotations -> votes (migrated, validated), ambiguous ones, stale ones
@@ -190,44 +258,95 @@ def run(
         item: c if isinstance(c, str) else None  # pandas may hold a missing consensus as NaN
         for item, c in zip(consensus["item"], consensus["consensus"], strict=True)
     }
+    # Crowd quality and the review queue read texts and source labels of voted items only.
+    texts, source_labels = texts_of(set(votes["item"]))
     crowd = ag.crowd_quality(votes, texts, section["quality_folds"], section["quality_seed"])
-
-    # ---- label every record
-    by_item = defaultdict(list)
-    for v in votes.to_dict("records"):
-        by_item[v["item"]].append(
-            {
-                "annotator": v["annotator"],
-                "label": v["label"],
-                "guideline_version": v["guideline_version"],
-                "batch": v["batch"],
-                "original_label": v["original_label"],
-            }
-        )
-    for row in ambiguous:
-        by_item[row.task_id].append(
-            {
-                "annotator": row.annotator,
-                "label": None,
-                "guideline_version": row.guideline_version,
-                "batch": row.batch,
-                "original_label": row.label,
-            }
-        )
-    decisions = _decide(
-        records, by_item, consensus_of, adjudicated, crowd.suggested, section, tax, stage
+    return Plan(
+        section=section,
+        stage=stage,
+        tax=tax,
+        guideline_version=guideline.version,
+        known=known,
+        read=read,
+        batch_paths=batch_paths,
+        rejects=rejects,
+        votes=votes,
+        superseded=superseded,
+        migrated=migrated,
+        ambiguous=ambiguous,
+        reannotate=reannotate,
+        gold=gold,
+        adjudicated=adjudicated,
+        verdicts=verdicts,
+        consensus=consensus,
+        consensus_of=consensus_of,
+        crowd=crowd,
+        texts=texts,
+        source_labels=source_labels,
     )
-    kept, rejected, origin_counts, changed = decisions
 
-    # ---- figures
-    report = _report(votes, consensus, crowd, gold, tax, guideline.version, section)
+
+class Labeller:
+    """Labels records chunk by chunk (each record's label depends only on its own
+    annotations) and tallies what ``finish`` reports: origins and changed labels."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.by_item: dict[str, list[dict]] = defaultdict(list)
+        for v in plan.votes.to_dict("records"):
+            self.by_item[v["item"]].append(
+                {
+                    "annotator": v["annotator"],
+                    "label": v["label"],
+                    "guideline_version": v["guideline_version"],
+                    "batch": v["batch"],
+                    "original_label": v["original_label"],
+                }
+            )
+        for row in plan.ambiguous:
+            self.by_item[row.task_id].append(
+                {
+                    "annotator": row.annotator,
+                    "label": None,
+                    "guideline_version": row.guideline_version,
+                    "batch": row.batch,
+                    "original_label": row.label,
+                }
+            )
+        self.origins: Counter = Counter()
+        self.changed = 0
+
+    def label(self, records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Kept and rejected records of ``records``, in input order."""
+        p = self.plan
+        kept, rejected, origins, changed = _decide(
+            records, self.by_item, p.consensus_of, p.adjudicated, p.section, p.tax, p.stage
+        )
+        self.origins.update(origins)
+        self.changed += changed
+        return kept, rejected
+
+
+def finish(
+    plan: Plan, labeller: Labeller, kept: pd.DataFrame | None, rejected: pd.DataFrame | None
+) -> AnnotateResult:
+    """The figures, review queue and gates, once every record went through ``labeller``."""
+    section, tax, votes, consensus, crowd = (
+        plan.section,
+        plan.tax,
+        plan.votes,
+        plan.consensus,
+        plan.crowd,
+    )
+    rejects, adjudicated = plan.rejects, plan.adjudicated
+    report = _report(votes, consensus, crowd, plan.gold, tax, plan.guideline_version, section)
     report["annotations"] = {
-        "read": read.read,
+        "read": plan.read.read,
         "accepted": int(len(votes)),
-        "superseded": int(superseded),
-        "migrated": migrated,
-        "ambiguous_migration": len(ambiguous),
-        "skipped": dict(sorted(read.skipped.items())),
+        "superseded": int(plan.superseded),
+        "migrated": plan.migrated,
+        "ambiguous_migration": len(plan.ambiguous),
+        "skipped": dict(sorted(plan.read.skipped.items())),
         "rejected": dict(sorted(Counter(r["reason"] for r in rejects).items())),
         "rejected_total": len(rejects),
         "by_tool": dict(sorted(Counter(votes["tool"]).items())),
@@ -237,16 +356,20 @@ def run(
         "with_consensus": int(consensus["consensus"].notna().sum()),
         "without_consensus": int(consensus["consensus"].isna().sum()),
         "adjudicated": len(adjudicated),
-        "label_changed": changed,
-        "label_origin": dict(sorted(origin_counts.items())),
+        "label_changed": labeller.changed,
+        "label_origin": dict(sorted(labeller.origins.items())),
     }
-    report["spot_check"] = _spot_check(verdicts, known, section["spot_check_confidence"], rejects)
+    report["spot_check"] = _spot_check(
+        plan.verdicts, plan.known, section["spot_check_confidence"], rejects
+    )
     report["guideline"] = {
         "path": section["guideline"],
-        "version": guideline.version,
+        "version": plan.guideline_version,
         "taxonomy_version": tax.version,
     }
-    review = _review_queue(votes, consensus, adjudicated, crowd, report, texts, records, section)
+    review = _review_queue(
+        votes, consensus, adjudicated, crowd, report, plan.texts, plan.source_labels, section
+    )
     report["review"] = {
         "queued": len(review),
         "batches_over_disagreement": sum(
@@ -255,11 +378,12 @@ def run(
             if (b["disagreement"] or 0) > section["review_max_batch_disagreement"]
         ),
     }
+    reannotate = plan.reannotate
     report["reannotate"] = {
         "records": len({e["id"] for e in reannotate}),
         "annotations": len(reannotate),
     }
-    gates = evaluate(report, section["gates"], batch_paths)
+    gates = evaluate(report, section["gates"], plan.batch_paths)
     report["gates"] = {
         g.gate
         + ":"
@@ -331,7 +455,7 @@ def _keyed(read: tuple, tax: Taxonomy, known: set[str], what: str) -> tuple[dict
     return out, rejects
 
 
-def _decide(records, by_item, consensus_of, adjudicated, suggested, section, tax, stage):
+def _decide(records, by_item, consensus_of, adjudicated, section, tax, stage):
     entry_hash = params_hash(
         {k: section[k] for k in ("consensus", "unresolved", "label_not_in_taxonomy")}
     )
@@ -481,7 +605,7 @@ def _spot_check(verdicts, known, confidence, rejects) -> dict:
 
 
 def _review_queue(
-    votes, consensus, adjudicated, crowd, report, texts, records, section
+    votes, consensus, adjudicated, crowd, report, texts, source_label, section
 ) -> list[dict]:
     """Items a reviewer must look at: no consensus, or disagreement in a batch above the limit."""
     limit = section["review_max_batch_disagreement"]
@@ -493,7 +617,6 @@ def _review_queue(
     for (item, batch), labels in votes.groupby(["item", "batch"])["label"]:
         if batch in hot and labels.nunique() > 1 and item not in adjudicated:
             why[item].append(f"batch_disagreement:{batch}")
-    source_label = dict(zip(records["id"], records["label"], strict=True))
     cons = consensus.set_index("item")
     queue = []
     for item in sorted(why):

@@ -41,27 +41,56 @@ def write_classification(directory, records, splits: tuple[str, ...]) -> dict:
     a row that fails schemas/classification.schema.json (e.g. no user text) is
     counted as invalid with its id, never written.
     """
-    import json
+    with ClassificationWriter(directory, splits) as writer:
+        writer.add(records)
+    return writer.counts()
 
-    from ftdata.io import atomic_dir, to_jsonable
-    from ftdata.schemas import errors_of
 
-    rows: dict[str, list[dict]] = {s: [] for s in splits}
-    unlabelled, invalid = 0, []
-    for rec in records.to_dict("records"):
-        row = to_classification(rec)
-        if row is None:
-            unlabelled += 1
-        elif errors_of(row, "classification.schema.json"):
-            invalid.append(rec["id"])
-        else:
-            rows[rec["split"]].append(row)
-    with atomic_dir(directory) as tmp:
-        for split, split_rows in rows.items():
-            lines = [json.dumps(to_jsonable(r), ensure_ascii=False) + "\n" for r in split_rows]
-            (tmp / f"{split}.jsonl").write_text("".join(lines), encoding="utf-8")
-    return {
-        **{s: len(v) for s, v in rows.items()},
-        "unlabelled": unlabelled,
-        "invalid": len(invalid),
-    }
+class ClassificationWriter:
+    """``write_classification`` chunk by chunk (the export stage streams its records):
+    one open file per split in a temp directory swapped into place on success."""
+
+    def __init__(self, directory, splits: tuple[str, ...]):
+        from ftdata.io import atomic_dir
+
+        self._ctx = atomic_dir(directory)
+        self.splits = splits
+        self.written: dict[str, int] = {s: 0 for s in splits}
+        self.unlabelled = 0
+        self.invalid: list[str] = []
+        self._files: dict = {}
+
+    def __enter__(self) -> ClassificationWriter:
+        tmp = self._ctx.__enter__()
+        try:
+            for split in self.splits:
+                self._files[split] = open(tmp / f"{split}.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        except BaseException as error:
+            self.__exit__(type(error), error, error.__traceback__)
+            raise
+        return self
+
+    def add(self, records) -> None:
+        import json
+
+        from ftdata.io import to_jsonable
+        from ftdata.schemas import errors_of
+
+        for rec in records.to_dict("records"):
+            row = to_classification(rec)
+            if row is None:
+                self.unlabelled += 1
+            elif errors_of(row, "classification.schema.json"):
+                self.invalid.append(rec["id"])
+            else:
+                fh = self._files[rec["split"]]
+                fh.write(json.dumps(to_jsonable(row), ensure_ascii=False) + "\n")
+                self.written[rec["split"]] += 1
+
+    def counts(self) -> dict:
+        return {**self.written, "unlabelled": self.unlabelled, "invalid": len(self.invalid)}
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        for fh in self._files.values():
+            fh.close()
+        self._ctx.__exit__(exc_type, exc, tb)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Mapping
 
 import pandas as pd
@@ -156,6 +157,18 @@ def strata(df: pd.DataFrame, stratify_by: str = "label") -> list[str]:
     ]
 
 
+LINK_COLUMNS = ["id", "conversation_id", "dup_cluster", "parents"]  # all ``group_keys`` reads
+
+
+def _checked(ratios, seed, stratify_by) -> dict[str, float]:
+    checked = validate_ratios(ratios)
+    if not isinstance(stratify_by, str) or not stratify_by:
+        raise ConfigError(f"split.stratify_by: expected a column name, got {stratify_by!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"split.seed: expected an integer, got {seed!r}")
+    return checked
+
+
 @register("split", "split")
 def split(
     batch: pd.DataFrame,
@@ -169,45 +182,72 @@ def split(
     ``stratify_by`` names the column ``split_report`` stratifies by; it does not
     enter the assignment (that would break stability: see the module docstring).
     """
-    checked = validate_ratios(ratios)
-    if not isinstance(stratify_by, str) or not stratify_by:
-        raise ConfigError(f"split.stratify_by: expected a column name, got {stratify_by!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ConfigError(f"split.seed: expected an integer, got {seed!r}")
+    _checked(ratios, seed, stratify_by)
+    return split_by_keys(batch, group_keys(batch), ratios, seed, stratify_by)
+
+
+def split_by_keys(
+    batch: pd.DataFrame,
+    keys: list[str],
+    ratios: Mapping[str, float] | None = None,
+    seed: int = 42,
+    stratify_by: str = "label",
+) -> OpResult:
+    """``split`` with the group keys given: a chunk's rows, keyed by a pass over the whole
+    input (groups cross chunks; the assignment itself is row-local)."""
+    checked = _checked(ratios, seed, stratify_by)
+    if len(keys) != len(batch):
+        raise AssertionError(f"split: {len(keys)} group keys for {len(batch)} rows")
     kept = batch.copy()
-    assigned = [split_for(unit_hash(seed, key), checked) for key in group_keys(batch)]
+    assigned = [split_for(unit_hash(seed, key), checked) for key in keys]
     kept["split"] = pd.Series(
         assigned, index=kept.index, dtype=object
     )  # object, like every record column
     return OpResult(kept=kept.reset_index(drop=True))
 
 
-def split_report(df: pd.DataFrame, stratify_by: str = "label") -> dict:
-    """Rows per split and per (stratum, split), plus strata missing a split; JSON-ready.
+class SplitTally:
+    """``split_report``'s counts, added chunk by chunk: only (stratum, split) counts are kept."""
 
-    Splits are those present in ``df`` (train, val, test order); every stratum
-    lists all of them, zeros included, so a thin stratum shows as a 0.
-    """
-    splits = [str(s) for s in df["split"]] if "split" in df.columns else []
-    present = [s for s in SPLIT_NAMES if s in set(splits)]
-    present += sorted(set(splits) - set(SPLIT_NAMES))
-    total = len(splits)
-    per_split = {s: 0 for s in present}
-    per_stratum: dict[str, dict[str, int]] = {}
-    for stratum, name in zip(strata(df, stratify_by), splits, strict=True):
-        per_split[name] += 1
-        row = per_stratum.setdefault(stratum, {s: 0 for s in present})
-        row[name] += 1
-    ordered = {k: per_stratum[k] for k in sorted(per_stratum)}
-    return {
-        "stratify_by": stratify_by,
-        "total": total,
-        "splits": per_split,
-        "fractions": {s: round(c / total, 6) for s, c in per_split.items()} if total else {},
-        "strata": ordered,
-        "strata_missing_splits": {
-            k: [s for s, c in row.items() if c == 0]
-            for k, row in ordered.items()
-            if 0 in row.values()
-        },
-    }
+    def __init__(self, stratify_by: str = "label"):
+        self.stratify_by = stratify_by
+        self.counts: Counter = Counter()
+
+    def add(self, df: pd.DataFrame) -> None:
+        splits = [str(s) for s in df["split"]] if "split" in df.columns else []
+        self.counts.update(zip(strata(df, self.stratify_by), splits, strict=True))
+
+    def report(self) -> dict:
+        """Rows per split and per (stratum, split), plus strata missing a split; JSON-ready.
+
+        Splits are those present (train, val, test order); every stratum lists
+        all of them, zeros included, so a thin stratum shows as a 0.
+        """
+        seen = {name for _, name in self.counts}
+        present = [s for s in SPLIT_NAMES if s in seen] + sorted(seen - set(SPLIT_NAMES))
+        per_split = {s: 0 for s in present}
+        per_stratum: dict[str, dict[str, int]] = {}
+        for (stratum, name), n in self.counts.items():
+            per_split[name] += n
+            per_stratum.setdefault(stratum, {s: 0 for s in present})[name] += n
+        total = sum(per_split.values())
+        ordered = {k: per_stratum[k] for k in sorted(per_stratum)}
+        return {
+            "stratify_by": self.stratify_by,
+            "total": total,
+            "splits": per_split,
+            "fractions": {s: round(c / total, 6) for s, c in per_split.items()} if total else {},
+            "strata": ordered,
+            "strata_missing_splits": {
+                k: [s for s, c in row.items() if c == 0]
+                for k, row in ordered.items()
+                if 0 in row.values()
+            },
+        }
+
+
+def split_report(df: pd.DataFrame, stratify_by: str = "label") -> dict:
+    """``SplitTally.report`` of one frame."""
+    tally = SplitTally(stratify_by)
+    tally.add(df)
+    return tally.report()

@@ -1,0 +1,127 @@
+"""Streaming for the whole-file stages (annotate, split, export): chunks in, one parquet out.
+
+These stages used to read the whole record frame (~10 KB of Python objects per
+record) and write it with ``io.write_records``. They now read chunks and write
+through ``RowGroupWriter``, which holds at most one row group of Arrow data
+(~1 KB per record) instead of the frame.
+
+Why not ``io.RecordWriter``: it writes one row group per chunk, so the file's
+bytes follow ``executor.chunk_size``. These stages do not depend on the
+``executor`` params in dvc.yaml and their outputs are pinned by hash, so their
+row groups have a fixed number of rows: a file of up to ``ROW_GROUP_ROWS``
+records is the same bytes ``write_records`` gives for the whole frame, and a
+bigger one is the same bytes whatever the chunk size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ftdata.io import PARQUET_OPTS, atomic_path, empty_records, records_to_table, table_to_records
+
+# ~130 MB of Arrow at ~1 KB per record; and a 100k-record build keeps one row group.
+ROW_GROUP_ROWS = 131_072
+
+
+def iter_chunks(
+    path: str | Path, chunk_size: int, columns: list[str] | None = None
+) -> Iterator[pd.DataFrame]:
+    """Record frames of ``path`` in order (only those of ``columns`` it has); one empty frame
+    with its columns when it has no rows, so a stage still writes a typed empty output."""
+    pf = pq.ParquetFile(path)
+    if columns is not None:
+        columns = [c for c in columns if c in pf.schema_arrow.names]
+    seen = False
+    for batch in pf.iter_batches(batch_size=chunk_size, columns=columns):
+        seen = True
+        yield table_to_records(pa.Table.from_batches([batch]))
+    if not seen:
+        schema = pf.schema_arrow
+        if columns is not None:
+            schema = pa.schema([schema.field(c) for c in columns])
+        yield table_to_records(schema.empty_table())
+
+
+def chunk_size(root: Path) -> int:
+    """``executor.chunk_size``: records per chunk, as the row stages (clean, quality) read it."""
+    from ftdata.compose import validated_section
+
+    return validated_section(root, "executor")["chunk_size"]
+
+
+def read_columns(path: str | Path, columns: list[str]) -> pa.Table:
+    """Only ``columns`` of ``path`` (those it has): the small global pass of a stage."""
+    present = [c for c in columns if c in pq.ParquetFile(path).schema_arrow.names]
+    return pq.read_table(path, columns=present)
+
+
+class RowGroupWriter:
+    """Atomic parquet writer with row groups of exactly ``row_group_rows`` rows (the last
+    one shorter); the schema is unified over the first row group's chunks, as
+    ``records_to_table`` would have inferred it from the whole frame."""
+
+    def __init__(self, path: str | Path, row_group_rows: int = ROW_GROUP_ROWS):
+        self.path = Path(path)
+        self.row_group_rows = row_group_rows
+        self.rows = 0
+        self.schema: pa.Schema | None = None  # fixed by the first row group
+        self._ctx = atomic_path(self.path)
+        self._tmp: Path | None = None
+        self._writer: pq.ParquetWriter | None = None
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+
+    def __enter__(self) -> RowGroupWriter:
+        self._tmp = self._ctx.__enter__()
+        return self
+
+    def write(self, records: pd.DataFrame | pa.Table) -> None:
+        if isinstance(records, pd.DataFrame):
+            records = records_to_table(records if len(records.columns) else empty_records())
+        if self.schema is not None and records.schema != self.schema:
+            records = records.cast(self.schema)
+        self._pending.append(records)
+        self._pending_rows += records.num_rows
+        self.rows += records.num_rows
+        while self._pending_rows >= self.row_group_rows:
+            self._flush(self.row_group_rows)
+
+    def _combined(self) -> pa.Table:
+        schemas = [t.schema for t in self._pending]
+        if any(s != schemas[0] for s in schemas):  # e.g. a column all-null in one chunk
+            unified = pa.unify_schemas(schemas, promote_options="permissive")
+            self._pending = [t.select(unified.names).cast(unified) for t in self._pending]
+        return pa.concat_tables(self._pending)
+
+    def _flush(self, rows: int) -> None:
+        table = self._combined()
+        rest = table.slice(rows)
+        # One contiguous array per column: page boundaries follow chunk boundaries otherwise.
+        head = table.slice(0, rows).combine_chunks()
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
+        del table  # the chunks' buffers go as soon as ``head`` holds their rows
+        if self._writer is None:
+            self.schema = head.schema
+            self._writer = pq.ParquetWriter(self._tmp, self.schema, **PARQUET_OPTS)
+        self._writer.write_table(head)  # head <= the default row group size: one group
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            try:
+                if not self._pending and self._writer is None:
+                    self.write(empty_records())
+                if self._pending and (self._pending_rows or self._writer is None):
+                    self._flush(self._pending_rows)
+                self._writer.close()
+            except BaseException as error:
+                self._ctx.__exit__(type(error), error, error.__traceback__)
+                raise
+        elif self._writer is not None:
+            self._writer.close()
+        self._ctx.__exit__(exc_type, exc, tb)
