@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from ftdata.errors import ConfigError
 
 STRATEGIES = ("oversample", "undersample", "cap", "none")
+HARD_SEARCHES = ("neighbours", "foreign")
 
 
 def _fraction(value, key: str) -> None:
@@ -40,6 +41,15 @@ def check_augment(section: dict) -> None:
                 f"`augment.hard.confusable[{i}].labels` must name two different labels, got {labels!r}"
             )
     _fraction(section["hard"]["min_confusion"], "augment.hard.min_confusion")
+    if section["hard"]["search"] not in HARD_SEARCHES:
+        raise ConfigError(
+            f"`augment.hard.search` must be one of {', '.join(HARD_SEARCHES)}, "
+            f"got {section['hard']['search']!r}"
+        )
+    if int(section["hard"]["max_mined"]) < 0:
+        raise ConfigError(
+            f"`augment.hard.max_mined` must be >= 0 (0: no cap), got {section['hard']['max_mined']!r}"
+        )
     if (
         section["hard"]["ngram_min"] < 1
         or section["hard"]["ngram_max"] < section["hard"]["ngram_min"]

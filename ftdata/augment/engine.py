@@ -31,6 +31,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,14 @@ from ftdata.augment import balance as balance_mod
 from ftdata.augment import hard as hard_mod
 from ftdata.augment.records import make_child, op_params_hash, query_turn
 from ftdata.errors import ConfigError
-from ftdata.ops.dedup import _exact_key, _verified_pairs, jaccard, normalise_for_dedup, shingles
+from ftdata.ops.dedup import (
+    _check_params,
+    _exact_key,
+    _verified_pairs,
+    jaccard,
+    normalise_for_dedup,
+    shingles,
+)
 from ftdata.ops.feedback import awaiting_review
 from ftdata.ops.split import group_keys, split_for, unit_hash, validate_ratios
 from ftdata.reasons import Reason
@@ -142,21 +150,67 @@ def filter_children(
     return accepted, rejected
 
 
+class PrefixIndex:
+    """Exact candidate search for Jaccard >= ``threshold`` over fixed shingle sets (prefix filter).
+
+    Tokens are ranked rarest first (document frequency in the indexed sets,
+    ties by token). Two sets with Jaccard >= t share at least
+    ``ceil(t * max(|x|, |y|))`` tokens, so each shares a token with the
+    other's first ``|s| - ceil(t * |s|) + 1`` tokens in that order (the
+    prefix filter of Chaudhuri et al. / Bayardo et al.): indexing and probing
+    only prefixes finds every such pair, with no false negatives, and rare
+    tokens keep the posting lists short. Candidates are then verified exactly
+    by the caller. This replaces a loop over every (text, held-out) pair,
+    which was O(texts x held-out): hours at 100k records.
+    """
+
+    def __init__(self, sets: list[set[str]], threshold: float):
+        self.threshold = threshold
+        df = Counter(tok for s in sets for tok in s)
+        self.rank = {tok: r for r, tok in enumerate(sorted(df, key=lambda t: (df[t], t)))}
+        self.postings: dict[int, list[int]] = {}
+        for j, s in enumerate(sets):
+            for r in self._prefix(s):
+                self.postings.setdefault(r, []).append(j)
+
+    def _prefix(self, s: set[str]) -> list[int]:
+        if not s:
+            return []
+        # a token no indexed set has ranks first (-1): it can match nothing, but it takes a slot
+        ranks = sorted(self.rank.get(tok, -1) for tok in s)
+        # 1e-9: a float product like 0.7 * 10 = 7.000000000000001 must not shorten the prefix
+        keep = len(s) - math.ceil(self.threshold * len(s) - 1e-9) + 1
+        return ranks[: max(1, keep)]
+
+    def candidates(self, s: set[str]) -> list[int]:
+        """Indices (ascending) of indexed sets that may reach the threshold with ``s``."""
+        found: set[int] = set()
+        for r in self._prefix(s):
+            if r >= 0:
+                found.update(self.postings.get(r, ()))
+        return sorted(found)
+
+
 def near_held_out(
     texts: list[str], held_out: pd.DataFrame, dedup: dict
 ) -> list[tuple[str, float] | None]:
     """Per text, the val/test record it equals or nearly duplicates (id, Jaccard), or None.
 
-    Exhaustive (every pair, exact Jaccard), not LSH: MinHash LSH finds a pair
-    at Jaccard 0.8 only ~87 % of the time, and a text close to val/test must
-    never be generated or copied into train. Sets whose sizes alone rule the
-    threshold out are skipped, which keeps it to a few seconds for thousands.
+    Exhaustive (exact Jaccard over every pair that can reach the threshold),
+    not LSH: MinHash LSH finds a pair at Jaccard 0.8 only ~87 % of the time,
+    and a text close to val/test must never be generated or copied into
+    train. ``PrefixIndex`` proposes the pairs (no false negatives), so the
+    cost grows with the candidates, not with texts x held-out records.
+    Ties: the first held-out record in ``held_out`` order.
     """
     ngram, threshold = dedup.get("ngram", 5), dedup.get("threshold", 0.8)
     held_records = held_out.to_dict("records")
     held_norm = [normalise_for_dedup(t) for t in record_texts(held_records)]
     exact = {n: r["id"] for n, r in zip(held_norm, held_records, strict=True) if n}
-    held = [(r["id"], shingles(n, ngram)) for r, n in zip(held_records, held_norm, strict=True)]
+    held_ids = [r["id"] for r in held_records]
+    held_sets = [shingles(n, ngram) for n in held_norm]
+    _check_params(ngram, threshold, dedup.get("num_perm", 128))
+    index = PrefixIndex(held_sets, threshold)
     out: list[tuple[str, float] | None] = []
     for text in texts:
         norm = normalise_for_dedup(text)
@@ -165,7 +219,8 @@ def near_held_out(
             continue
         own = shingles(norm, ngram)
         best = None
-        for rid, other in held:
+        for j in index.candidates(own):
+            other = held_sets[j]
             if (
                 not own
                 or not other
@@ -174,7 +229,7 @@ def near_held_out(
                 continue
             score = jaccard(own, other)
             if score >= threshold and (best is None or score > best[1]):
-                best = (rid, score)
+                best = (held_ids[j], score)
         out.append(best)
     return out
 
@@ -273,13 +328,19 @@ def plan(
             neighbours=hcfg["neighbours"],
             min_similarity=hcfg["min_similarity"],
             pair_similarity=hcfg["pair_similarity"],
+            max_mined=hcfg["max_mined"],
+            search=hcfg["search"],
         )
         for local, i in enumerate(rows):
             hard[i] = mined.hard[local]
             partner[i] = mined.partner[local]
         report.update(
             {
-                "flagged": sum(mined.hard),
+                "flagged": sum(1 for h in mined.hard if h),
+                "mined": mined.mined,
+                "not_mined_over_cap": mined.skipped,
+                "max_mined": hcfg["max_mined"],
+                "search": hcfg["search"],
                 "by_origin": dict(sorted(Counter(w for w in mined.why if w).items())),
                 "pairs": dict(sorted(mined.pairs.items())),
                 "known_pairs": {"conf": len(hcfg["confusable"]), "eval": len(from_eval)},

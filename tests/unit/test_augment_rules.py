@@ -209,3 +209,32 @@ def test_unknown_rule_op_in_config_names_the_key():
 
     with pytest.raises(ConfigError, match=r"augment.ops.*'synonym'"):
         rule_op_params(AUGMENT, "synonyms")
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.8, 0.9])
+def test_the_prefix_index_finds_every_pair_at_or_above_the_threshold(threshold):
+    """The val/test guard is exhaustive: the index must propose every pair brute force accepts."""
+    import random
+
+    from ftdata.augment.engine import PrefixIndex
+    from ftdata.ops.dedup import jaccard, shingles
+
+    rng = random.Random(7)
+    alphabet = "信用卡账单还款逾期积分兑换挂失补卡额度分期年费怎么查询"
+    base = ["".join(rng.choice(alphabet) for _ in range(rng.randint(4, 40))) for _ in range(60)]
+    # near copies: a few characters changed, dropped or added, so many pairs sit near the threshold
+    held = base + [
+        "".join(c if rng.random() > 0.08 else rng.choice(alphabet) for c in t)[rng.randint(0, 2) :]
+        for t in base
+    ]
+    probes = [t + rng.choice(["", "吗", "呢呢"]) for t in held[::3]] + ["", "短"]
+    held_sets = [shingles(t, 3) for t in held]
+    index = PrefixIndex(held_sets, threshold)
+    found = 0
+    for probe in probes:
+        own = shingles(probe, 3)
+        want = {j for j, other in enumerate(held_sets) if jaccard(own, other) >= threshold}
+        got = set(index.candidates(own))
+        assert want <= got, (probe, sorted(want - got))
+        found += len(want)
+    assert found > 10  # the check exercised real near pairs

@@ -99,3 +99,74 @@ def test_a_bad_confusion_file_names_file_line_and_field(tmp_path):
     (tmp_path / "c.csv").write_text("true,predicted,count\na,b,many\n", encoding="utf-8")
     with pytest.raises(SourceError, match=r"c.csv:2: field `count`"):
         eval_pairs(tmp_path, min_confusion=0.1)
+
+
+# ------------------------------------------------------------------ scale: cap and search
+def _many():
+    """Forty records: near-identical overdue questions, a repay one close to them, fillers."""
+    texts = [f"信用卡逾期了会影响征信吗第{i}次" for i in range(12)]  # 0-11 overdue
+    texts += ["信用卡逾期了会影响征信吗怎么还款"]  # 12 repay: close to the overdue ones
+    texts += [f"积分可以兑换哪些礼品编号{i}" for i in range(27)]  # 13-39 points
+    labels = [OVERDUE] * 12 + [REPAY] + [POINTS] * 27
+    return texts, labels, [f"r{i}" for i in range(len(texts))]
+
+
+def test_over_the_cap_only_a_hash_chosen_sample_is_mined_each_against_every_record():
+    from ftdata.augment.hard import mined_rows
+
+    texts, labels, ids = _many()
+    known = {pair_key(OVERDUE, REPAY): "conf"}
+    full = mine(texts, labels, ids, known_pairs=known, pair_similarity=0.3, search="foreign")
+    capped = mine(
+        texts, labels, ids, known_pairs=known, pair_similarity=0.3, search="foreign", max_mined=15
+    )
+    picked = set(mined_rows(texts, ids, 15))
+    assert (capped.mined, capped.skipped) == (15, 25) and (full.mined, full.skipped) == (40, 0)
+    for i in range(len(texts)):
+        if i in picked:  # exact: the same flag and partner as mining everything
+            assert (capped.hard[i], capped.partner[i], capped.similarity[i]) == (
+                full.hard[i],
+                full.partner[i],
+                full.similarity[i],
+            )
+        else:  # not mined: unknown, not "not hard"
+            assert capped.hard[i] is None and capped.partner[i] is None
+    # the sample holds overdue records (8, 9): they still find their repay partner, which is
+    # outside the sample (mined records are searched against all records)
+    assert picked & {8, 9} and 12 not in picked
+    assert all(capped.hard[i] and capped.partner[i] == "r12" for i in picked & {8, 9})
+    # the choice depends on each record's text alone: not on input order, not on the other rows
+    order = list(reversed(range(len(texts))))
+    again = mined_rows([texts[i] for i in order], [ids[i] for i in order], 15)
+    assert {ids[order[r]] for r in again} == {ids[r] for r in picked}
+    assert set(mined_rows(texts[:30], ids[:30], 15)) <= picked | set(range(30))
+    # a record in the sample stays in it when records with larger hashes are added
+    small = mined_rows(texts + ["新的记录"], ids + ["new"], 15)
+    assert len(small) == 15 and len(set(small) & picked) >= 14
+
+
+def test_under_the_cap_mining_is_unchanged():
+    texts, labels, ids = _many()
+    known = {pair_key(OVERDUE, REPAY): "conf"}
+    a = mine(texts, labels, ids, known_pairs=known, pair_similarity=0.3)
+    b = mine(texts, labels, ids, known_pairs=known, pair_similarity=0.3, max_mined=40)
+    assert (a.hard, a.partner, a.similarity, a.why) == (b.hard, b.partner, b.similarity, b.why)
+    assert None not in a.hard and a.skipped == 0
+
+
+def test_foreign_search_finds_the_known_pair_behind_many_same_label_neighbours():
+    texts, labels, ids = _many()
+    known = {pair_key(OVERDUE, REPAY): "conf"}
+    # the overdue records' 5 nearest are all overdue: the neighbours search never sees a repay one
+    near = mine(texts, labels, ids, known_pairs=known, pair_similarity=0.3, neighbours=5)
+    assert not any(near.hard[:12])
+    far = mine(
+        texts, labels, ids, known_pairs=known, pair_similarity=0.3, neighbours=5, search="foreign"
+    )
+    assert all(far.hard[:12]) and set(far.partner[:12]) == {"r12"}
+    assert far.why[0] == "conf" and far.hard[12] and labels[ids.index(far.partner[12])] == OVERDUE
+    assert not any(far.hard[13:])  # points are far from everything
+    again = mine(
+        texts, labels, ids, known_pairs=known, pair_similarity=0.3, neighbours=5, search="foreign"
+    )
+    assert (far.hard, far.partner, far.similarity) == (again.hard, again.partner, again.similarity)
