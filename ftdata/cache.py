@@ -1,33 +1,68 @@
-"""Per-record cache of costly ops: a rebuild recomputes only records it has not seen.
+"""Per-record cache: a rebuild recomputes only the records it has not seen.
 
 DVC decides whether a stage runs at all; once it runs (say one source gained
-1 % new records), every record goes through the stage again. For an op that is
-costly per record (quality ``score``; later model-backed augmentation or
-embeddings) that would redo 99 % identical work, so its results are cached per
-record, keyed by ``(op, op params hash, record content hash)``.
+1 % new records), every record goes through the stage again and 99 % of that
+work is a repeat. Two kinds of work are cached per record, keyed by ``(what,
+params hash, record content hash)``:
 
-What can be cached: an *annotating* op, one that only adds columns computed
-from a record's content (``messages`` + ``text``), rejects nothing and leaves
-the text alone. ``COSTLY_OPS`` names each such op and the columns it writes;
-``cached_call`` refuses anything else, because a cache that silently replays a
-filter or a rewrite would hide a code change.
+- a costly *annotating* op (``cache.ops``: quality ``score``; later
+  model-backed augmentation or embeddings), one that only adds columns computed
+  from a record's content, rejects nothing and leaves the text alone.
+  ``COSTLY_OPS`` names each such op and its columns; ``cached_call`` refuses
+  anything else, because replaying one filter or rewriter on its own would need
+  the output of the ops before it.
+- the whole op chain of a stage (``cache.stages``: ``clean``, whose ops are
+  cheap one by one but together are the slowest stage). The chain's outcome is
+  a function of the record's content, so it is cached as a unit: kept, with the
+  rewritten text, the columns the ops add and the lineage entries they append;
+  or rejected by op k, with the columns the rejected row had then (reason,
+  detail ...). Identity and provenance (id, source, locator, meta ...) are not
+  in the key and not stored, but re-attached from the input row on replay, so a
+  record that merely moved still hits. ``locator`` is the one an op may quote
+  (a compliance reject detail names file and line): it is masked while the
+  chain computes and filled back in on replay. Any other column an input row
+  carries besides content and identity (an earlier ``pii_types``) can steer an
+  op, so it is part of the key. A computed record and a replayed one come out
+  of the same replay code, so a warm build writes the bytes a cold one does.
 
-Storage: ``<cache.dir>/<op>/<params_hash>/<shard>.parquet``, one row per
-content hash (``key``) with the op's columns. A stage run that computed new
-entries writes them as ONE new shard, rows sorted by key and named by the hash
-of its content, so two builds with the same history leave byte-identical
-caches whichever executor ran them. Past ``max_shards`` shards the op's shards
-are compacted into one. The directory is a DVC out of the stage that runs the
-op with ``persist: true`` (DVC keeps it across runs instead of deleting it
-first, and versions it like any out); it is not a dependency of anything, so it
-creates no cycle. A changed op *implementation* is not in the key: the stage's
-code deps make DVC rerun it, and ``cache.ops: []`` (or deleting the directory)
-recomputes everything.
+A third kind serves whole-dataset stages (``cache.stages``: ``dedup``): their
+decision needs every record at once, but the costly part is per record (dedup's
+exact key and MinHash band keys). ``KeyCache`` stores such fixed-width binary
+values per content hash; the stage looks them up and computes only the misses.
+
+The key includes the ops' *code*, not only their params: DVC reruns a stage
+when its code changes, and a cache keyed by params alone would then replay
+what the old code computed, so a fix would silently not reach the records seen
+before. The params hash therefore takes a fingerprint of the source of every
+module that implements a cached op, the ftdata modules those import (helpers
+in ``ftdata.ops`` transitively), and this module (its entry format); a chain
+adds the runner, whose lineage rule is replayed. It is coarse on purpose: a
+comment edit also starts a fresh cache, which costs one slow build, while a
+stale hit costs wrong data. Not covered: a third-party library (ftfy, OpenCC)
+upgraded under unchanged code; ``cache.ops: []`` / ``cache.stages: []`` or
+deleting the directory recomputes everything.
+
+Storage: ``<cache.dir>/<op or stage>/<params_hash>/<shard>.parquet``, one row
+per key. A stage run that computed new entries writes them as ONE new shard,
+rows sorted by key and named by the hash of its content, so two builds with the
+same history leave byte-identical caches whichever executor ran them. Past
+``max_shards`` shards they are compacted into one. The directory is a DVC out
+of its stage with ``persist: true`` (DVC keeps it across runs instead of
+deleting it first, and versions it like any out); it is not a dependency of
+anything, so it creates no cycle. Directories of older params or code are left
+in place (an experiment may switch back).
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import hashlib
+import importlib
+import inspect
+import json
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +72,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ftdata.errors import ConfigError
-from ftdata.io import PARQUET_OPTS, atomic_path
-from ftdata.record import content_hash, params_hash, sha256_hex
-from ftdata.registry import OpResult
+from ftdata.io import PARQUET_OPTS, atomic_path, to_jsonable
+from ftdata.record import canonical_json, content_hash, params_hash, sha256_hex
+from ftdata.registry import OpResult, get_op
 
 
 def _score_columns() -> tuple[str, ...]:
@@ -73,6 +108,119 @@ def record_keys(batch: pd.DataFrame) -> list[str]:
     ]
 
 
+# ---------------------------------------------------------------- code fingerprint
+def code_fingerprint(fns: Iterable[Callable], extra_modules: Iterable[str] = ()) -> str:
+    """Hash of the source of the modules that implement ``fns``, what they import from
+    ftdata, and ``extra_modules``.
+
+    Starts from each function's module (and the module of a function it wraps:
+    ``text_op`` registers a wrapper defined in ftdata.registry), adds their
+    ``ftdata.*`` imports, and follows imports transitively inside ``ftdata.ops``
+    (op helpers such as ``lang``), not into the rest of the engine: an edit to
+    the CLI must not throw the cache away.
+    """
+    start: set[str] = set()
+    for fn in fns:
+        start |= _impl_modules(fn)
+    modules = start | set(extra_modules)  # extra modules count, their imports do not
+    todo = list(start)
+    while todo:
+        for name in _ftdata_imports(todo.pop()):
+            if name not in modules:
+                modules.add(name)
+                if name.startswith("ftdata.ops."):
+                    todo.append(name)
+    digest = hashlib.sha256()
+    for name in sorted(modules):
+        digest.update(f"{name}\0{_source_digest(name)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _impl_modules(fn: Callable) -> set[str]:
+    names = {fn.__module__}
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            inner = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if inspect.isfunction(inner):
+            names.add(inner.__module__)
+    return names
+
+
+def _source_path(module: str) -> Path:
+    return Path(importlib.import_module(module).__file__)
+
+
+def _source_digest(module: str) -> str:
+    path = _source_path(module)
+    stat = path.stat()
+    return _file_digest(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _file_digest(path: str, mtime_ns: int, size: int) -> str:  # mtime/size: an edit re-reads
+    return sha256_hex(Path(path).read_bytes())
+
+
+def _ftdata_imports(module: str) -> list[str]:
+    path = _source_path(module)
+    stat = path.stat()
+    return _imports_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _imports_of(path: str, mtime_ns: int, size: int) -> list[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(Path(path).read_bytes())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "ftdata"}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            if node.module.split(".")[0] != "ftdata":
+                continue
+            parent = importlib.import_module(node.module)
+            if not hasattr(parent, "__path__"):
+                found.add(node.module)
+                continue
+            # ``from ftdata.ops import lang``: the submodules, not the package.
+            for alias in node.names:
+                if isinstance(getattr(parent, alias.name, None), type(parent)):
+                    found.add(f"{node.module}.{alias.name}")
+    return sorted(found)
+
+
+# ---------------------------------------------------------------- shards
+def _read_shards(directory: Path) -> list[pa.Table]:
+    shards = sorted(directory.glob("*.parquet")) if directory.is_dir() else []
+    return [t for t in (pq.read_table(p) for p in shards) if t.num_rows]
+
+
+def _store(directory: Path, new: pa.Table, max_shards: int) -> Path:
+    """Write ``new`` (sorted by key) as one shard named by its content; compact past ``max_shards``."""
+    path = _write_shard(directory, new)
+    shards = sorted(directory.glob("*.parquet"))
+    if len(shards) > max_shards:
+        merged = pa.concat_tables([pq.read_table(p) for p in shards])
+        first = ~pd.Index(merged.column(KEY).to_pylist()).duplicated()
+        merged = merged.filter(pa.array(first)).sort_by(KEY)
+        path = _write_shard(directory, merged)
+        for old in shards:
+            if old != path:
+                old.unlink()
+    return path
+
+
+def _write_shard(directory: Path, table: pa.Table) -> Path:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, **PARQUET_OPTS)
+    data = sink.getvalue().to_pybytes()
+    path = directory / f"{sha256_hex(data)[:16]}.parquet"
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+# ---------------------------------------------------------------- annotating ops
 @dataclass
 class OpCache:
     """The cached results of one op under one params hash, indexed by content hash."""
@@ -89,11 +237,10 @@ class OpCache:
         cls, root: Path, cache_dir: str, op: str, op_params: dict, max_shards: int = 16
     ) -> OpCache:
         columns = cached_columns(op)
-        phash = params_hash({"op": op, "params": op_params})
+        code = code_fingerprint([get_op(op).fn], ["ftdata.cache"])
+        phash = params_hash({"op": op, "params": op_params, "code": code})
         directory = root / cache_dir / op / phash
-        shards = sorted(directory.glob("*.parquet")) if directory.is_dir() else []
-        frames = [pq.read_table(p).to_pandas() for p in shards]
-        frames = [f for f in frames if len(f)]
+        frames = [t.to_pandas() for t in _read_shards(directory)]
         if frames:
             table = pd.concat(frames, ignore_index=True).drop_duplicates(KEY).set_index(KEY)
         else:
@@ -115,27 +262,8 @@ class OpCache:
         new = new[~new[KEY].isin(self.table.index)]
         if not len(new):
             return None
-        path = self._write_shard(new)
-        shards = self.shard_paths()
-        if len(shards) > self.max_shards:
-            merged = pd.concat([pq.read_table(p).to_pandas() for p in shards], ignore_index=True)
-            merged = merged.drop_duplicates(KEY)
-            path = self._write_shard(merged)
-            for old in shards:
-                if old != path:
-                    old.unlink()
-        return path
-
-    def _write_shard(self, frame: pd.DataFrame) -> Path:
-        frame = frame.sort_values(KEY, kind="stable").reset_index(drop=True)
-        table = _entries_table(frame, self.columns)
-        sink = pa.BufferOutputStream()
-        pq.write_table(table, sink, **PARQUET_OPTS)
-        data = sink.getvalue().to_pybytes()
-        path = self.directory / f"{sha256_hex(data)[:16]}.parquet"
-        with atomic_path(path) as tmp:
-            tmp.write_bytes(data)
-        return path
+        new = new.sort_values(KEY, kind="stable").reset_index(drop=True)
+        return _store(self.directory, _entries_table(new, self.columns), self.max_shards)
 
 
 def _entries_table(frame: pd.DataFrame, columns: tuple[str, ...]) -> pa.Table:
@@ -209,3 +337,494 @@ def _float(value) -> float:
     if value is None:
         return math.nan
     return float(value)
+
+
+# ---------------------------------------------------------------- whole op chains
+# Stages whose whole op chain can be cached (``cache.stages``): row-local ops
+# that derive everything from a record's content.
+CHAIN_STAGES = ("clean",)
+# Whole-dataset stages whose per-record keys are cached (``KeyCache``, at the end).
+KEY_STAGES = ("dedup",)
+# Besides the ops' modules: the runner (its lineage rule is replayed) and this module.
+CHAIN_CODE = ("ftdata.runner", "ftdata.cache")
+# Who a record is and where it came from: never derived from content, so not
+# stored, re-attached from the input row. An op of a cached chain must not
+# change them (checked); it may quote ``locator``, which is masked meanwhile.
+IDENTITY = (
+    "id",
+    "source",
+    "source_kind",
+    "license",
+    "locator",
+    "conversation_id",
+    "label",
+    "annotations",
+    "parents",
+    "meta",
+)
+CONTENT = ("messages", "text")
+LINEAGE = "ops"
+# Columns a rejected row carries that a kept one does not (``runner.rejected_rows``).
+REJECT_ONLY = ("reason", "detail", "duplicate_of")
+_LOCATOR = "\ue000locator\ue000"  # private-use characters: never in real text, kept as is by JSON
+_KEPT = -1
+# One row per key: what the chain did to the record. ``rejected_by``: the
+# position in the chain of the op that rejected it (-1: kept); ``lineage``:
+# positions of the ops whose lineage entry it got; ``messages`` / ``text``:
+# JSON of the new value, null when unchanged; ``fields``: JSON object of every
+# other column the chain added or changed (``pii_types``, ``reason``,
+# ``detail`` ...), in the order the ops added them.
+CHAIN_SCHEMA = pa.schema(
+    [
+        (KEY, pa.string()),
+        ("rejected_by", pa.int16()),
+        ("lineage", pa.list_(pa.int16())),
+        ("messages", pa.string()),
+        ("text", pa.string()),
+        ("fields", pa.string()),
+    ]
+)
+ENTRY_COLUMNS = tuple(CHAIN_SCHEMA.names[1:])
+
+
+def chain_cache_name(stage: str) -> str:
+    """A chain cache's name among the runner's caches (the others are named by op)."""
+    return f"stage:{stage}"
+
+
+def check_chain_stages(
+    stages: Iterable[str], cacheable: tuple[str, ...] = (*CHAIN_STAGES, *KEY_STAGES)
+) -> None:
+    for stage in stages:
+        if stage not in cacheable:
+            raise ConfigError(
+                f"params.yaml: cache.stages: stage {stage!r} cannot be cached "
+                f"(cacheable: {', '.join(cacheable)})"
+            )
+
+
+def chain_keys(batch: pd.DataFrame) -> list[str]:
+    """Content hash per row, plus every carried column an op may read (an earlier ``pii_types``)."""
+    keys = record_keys(batch)
+    steering = [c for c in batch.columns if c not in (*IDENTITY, *CONTENT, LINEAGE)]
+    if not steering:
+        return keys
+    names = canonical_json(steering)
+    values = zip(*(batch[c].tolist() for c in steering), strict=True)
+    return [
+        sha256_hex(f"{key}\x1f{names}\x1f{canonical_json(to_jsonable(list(row)))}")[:16]
+        for key, row in zip(keys, values, strict=True)
+    ]
+
+
+@dataclass
+class ChainCache:
+    """What a stage's op chain (under one params + code hash) did to each record seen."""
+
+    stage: str
+    params_hash: str
+    directory: Path
+    table: pa.Table  # CHAIN_SCHEMA, unique keys
+    index: pd.Index  # key -> row of ``table``
+    max_shards: int = 16
+
+    @classmethod
+    def load(
+        cls, root: Path, cache_dir: str, stage: str, calls: list, max_shards: int = 16
+    ) -> ChainCache:
+        """``calls``: the stage's ``runner.OpCall`` list, in order."""
+        check_chain_stages([stage], CHAIN_STAGES)
+        code = code_fingerprint([get_op(c.name).fn for c in calls], CHAIN_CODE)
+        ops = [{"op": c.name, "params": c.params} for c in calls]
+        phash = params_hash({"stage": stage, "ops": ops, "code": code})
+        directory = root / cache_dir / stage / phash
+        tables = [t.cast(CHAIN_SCHEMA) for t in _read_shards(directory)]
+        table = pa.concat_tables(tables) if tables else CHAIN_SCHEMA.empty_table()
+        index = pd.Index(table.column(KEY).to_pylist(), dtype=object)
+        if not index.is_unique:
+            first = ~index.duplicated()
+            table, index = table.filter(pa.array(first)), index[first]
+        return cls(stage, phash, directory, table, index, max_shards)
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the loaded entries (arrow buffers; the key index comes on top)."""
+        return self.table.nbytes
+
+    def shard_paths(self) -> list[Path]:
+        return sorted(self.directory.glob("*.parquet")) if self.directory.is_dir() else []
+
+    def lookup(self, keys: list[str]) -> np.ndarray:
+        """Row of each key in ``table``, -1 where it is not cached."""
+        if not len(self.index):
+            return np.full(len(keys), -1, dtype=np.int64)
+        return self.index.get_indexer(pd.Index(keys, dtype=object))
+
+    def entries(self, rows: np.ndarray) -> list[tuple]:
+        taken = self.table.take(pa.array(rows, type=pa.int64()))
+        return list(zip(*(taken.column(c).to_pylist() for c in ENTRY_COLUMNS), strict=True))
+
+    def write_new(self, entries: list[pd.DataFrame]) -> Path | None:
+        """Persist entries computed this run as one deterministic shard; compact if needed."""
+        entries = [e for e in entries if e is not None and len(e)]
+        if not entries:
+            return None
+        new = pd.concat(entries, ignore_index=True).drop_duplicates(KEY)
+        new = new[~new[KEY].isin(self.index)]
+        if not len(new):
+            return None
+        new = new.sort_values(KEY, kind="stable").reset_index(drop=True)
+        table = pa.Table.from_arrays(
+            [
+                pa.array(
+                    [None if _missing(v) else v for v in new[c].tolist()],
+                    type=CHAIN_SCHEMA.field(c).type,
+                )
+                for c in CHAIN_SCHEMA.names
+            ],
+            schema=CHAIN_SCHEMA,
+        )
+        return _store(self.directory, table, self.max_shards)
+
+
+# ``runner.run_ops(batch, calls, stage)``: (kept rows, rejected parts)
+RunOps = Callable[[pd.DataFrame, list, str], tuple[pd.DataFrame, list[pd.DataFrame]]]
+
+
+def cached_chain(
+    batch: pd.DataFrame,
+    calls: list,
+    stage: str,
+    cache: ChainCache,
+    run_ops: RunOps,
+    new_entries: list[pd.DataFrame] | None = None,
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """``run_ops`` of the whole chain, computing only records whose content is not cached.
+
+    Returns what ``run_ops`` would (kept rows, rejected parts in op order)
+    and appends the entries of the records it computed to ``new_entries``.
+    Computed records are replayed from their fresh entries like cached ones.
+    """
+    batch = batch.reset_index(drop=True)
+    if not len(batch):
+        return batch, []
+    keys = chain_keys(batch)
+    rows = cache.lookup(keys)
+    entries: list[tuple | None] = [None] * len(batch)
+    hit = np.flatnonzero(rows >= 0)
+    for pos, entry in zip(hit, cache.entries(rows[hit]), strict=True):
+        entries[pos] = entry
+    first_miss: dict[str, int] = {}
+    for pos in np.flatnonzero(rows < 0):
+        first_miss.setdefault(keys[pos], int(pos))
+    if first_miss:
+        computed = _compute(batch.iloc[list(first_miss.values())], calls, stage, run_ops)
+        fresh = dict(zip(first_miss, computed, strict=True))
+        for pos in np.flatnonzero(rows < 0):
+            entries[pos] = fresh[keys[pos]]
+        if new_entries is not None:
+            new_entries.append(
+                pd.DataFrame(
+                    [(k, *e) for k, e in fresh.items()], columns=[KEY, *ENTRY_COLUMNS], dtype=object
+                )
+            )
+    return _replay(batch, entries, calls, stage)
+
+
+def _compute(rows: pd.DataFrame, calls: list, stage: str, run_ops: RunOps) -> list[tuple]:
+    """Entries of ``rows``: the chain run on them with identity masked, diffed against its input."""
+    masked = rows.reset_index(drop=True).copy()
+    masked["id"] = [str(i) for i in range(len(masked))]  # unique, and says nothing
+    if "locator" in masked.columns:
+        masked["locator"] = _LOCATOR
+    before = masked.to_dict("records")
+    kept, rejected = run_ops(masked, calls, stage)
+    parts = []
+    if rejected:
+        # Which op rejected a row: run the rejected rows again one op at a time (they
+        # are few; ops are row-local, so each meets the same fate alone).
+        ids = pd.concat([part["id"] for part in rejected])
+        again = masked[masked["id"].isin(ids)].reset_index(drop=True)
+        for position, call in enumerate(calls):
+            if not len(again):
+                break
+            again, by_op = run_ops(again, [call], stage)
+            parts += [(position, part) for part in by_op]
+        if len(again):
+            raise AssertionError(f"stage {stage!r}: ops are not row-local; cannot be cached")
+    lineage = [_lineage_entry(c, stage) for c in calls]
+    entries: list[tuple | None] = [None] * len(masked)
+    for rejected_by, frame in [(_KEPT, kept), *parts]:
+        for after in frame.to_dict("records"):
+            i = int(after["id"])
+            entries[i] = _entry(before[i], after, rejected_by, lineage, stage)
+    if any(e is None for e in entries):
+        raise AssertionError(f"stage {stage!r}: the op chain lost rows")
+    return entries
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _same(a, b) -> bool:
+    if a is b:
+        return True
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
+    if type(a) is type(b) and isinstance(a, str | int | bool | list | dict):
+        return a == b  # plain values (the usual case): no conversion needed
+    return to_jsonable(a) == to_jsonable(b)
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain)
+
+
+def _plain(value):
+    """What ``json`` cannot write itself (numpy values, pd.NA) as ``to_jsonable`` does."""
+    plain = to_jsonable(value)
+    if plain is value:
+        raise TypeError(f"cannot cache a value of type {type(value).__name__}")
+    return plain
+
+
+def _entry(before: dict, after: dict, rejected_by: int, lineage: list[dict], stage: str) -> tuple:
+    messages = text = None
+    appended: list[int] = []
+    fields = {}
+    for col, value in after.items():
+        if col == "messages":
+            if not _same(value, before["messages"]):
+                messages = _dumps(value)
+        elif col == "text":
+            if not _same(value, before.get("text")):
+                text = _dumps(None if _missing(value) else value)
+        elif col == LINEAGE:
+            appended = _appended(before.get(LINEAGE), value, lineage, stage)
+        elif col in IDENTITY:
+            if not _same(value, before.get(col)):
+                raise AssertionError(
+                    f"stage {stage!r}: an op changed {col!r}; its op chain cannot be cached"
+                )
+        elif col not in before or not _same(value, before[col]):
+            fields[col] = value
+    dropped = [c for c in before if c not in after]
+    if dropped:
+        raise AssertionError(f"stage {stage!r}: an op dropped {dropped}; cannot be cached")
+    return rejected_by, appended, messages, text, _dumps(fields)
+
+
+def _appended(before, after, lineage: list[dict], stage: str) -> list[int]:
+    """Chain positions of the lineage entries ``after`` has beyond ``before``."""
+    before, after = list(before or []), list(after or [])
+    if after[: len(before)] != before:
+        raise AssertionError(f"stage {stage!r}: an op rewrote earlier lineage")
+    positions, j = [], 0
+    for entry in after[len(before) :]:
+        while j < len(lineage) and entry != lineage[j]:
+            j += 1
+        if j == len(lineage):
+            raise AssertionError(f"stage {stage!r}: lineage entry {entry} names no op of the chain")
+        positions.append(j)
+        j += 1
+    return positions
+
+
+def _lineage_entry(call, stage: str) -> dict:
+    return {"stage": stage, "op": call.name, "params_hash": call.params_hash}
+
+
+def _replay(
+    batch: pd.DataFrame, entries: list[tuple], calls: list, stage: str
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    rejected_by = np.fromiter((e[0] for e in entries), dtype=np.int64, count=len(entries))
+    locators = batch["locator"].tolist() if "locator" in batch.columns else [None] * len(batch)
+    lineage = [_lineage_entry(c, stage) for c in calls]
+
+    def load(text: str | None, pos: int):
+        if text is not None and _LOCATOR in text:
+            quoted = json.dumps(str(locators[pos]), ensure_ascii=False)[1:-1]
+            text = text.replace(_LOCATOR, quoted)
+        return json.loads(text) if text is not None else None
+
+    def frame(positions: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
+        out = batch.iloc[positions].reset_index(drop=True)
+        picked = [entries[p] for p in positions]
+        messages = [
+            load(e[2], p) if e[2] is not None else m
+            for e, p, m in zip(picked, positions, out["messages"], strict=True)
+        ]
+        out["messages"] = pd.Series(messages, index=out.index, dtype=object)
+        if "text" in out.columns and any(e[3] is not None for e in picked):
+            texts = [
+                load(e[3], p) if e[3] is not None else t
+                for e, p, t in zip(picked, positions, out["text"], strict=True)
+            ]
+            out["text"] = pd.Series(texts, index=out.index, dtype=object)
+        out[LINEAGE] = pd.Series(
+            [
+                list(ops or []) + [dict(lineage[j]) for j in e[1]]
+                for e, ops in zip(picked, out[LINEAGE], strict=True)
+            ],
+            index=out.index,
+            dtype=object,
+        )
+        fields = [load(e[4], p) for e, p in zip(picked, positions, strict=True)]
+        added: dict[str, None] = {}
+        for f in fields:
+            added.update(dict.fromkeys(f))
+        for col in added:
+            old = out[col].tolist() if col in out.columns else [None] * len(out)
+            values = [f[col] if col in f else o for f, o in zip(fields, old, strict=True)]
+            out[col] = pd.Series(values, index=out.index, dtype=object)
+        return out, list(added)
+
+    parts = []
+    for j in sorted(set(rejected_by[rejected_by != _KEPT].tolist())):
+        parts.append(frame(np.flatnonzero(rejected_by == j))[0])
+    kept_rows = np.flatnonzero(rejected_by == _KEPT)
+    if len(kept_rows):
+        return frame(kept_rows)[0], parts
+    # Every row rejected: the chain stopped after the last op that rejected one,
+    # so the (empty) kept frame has the columns that op's rejects have, bar reject-only ones.
+    last = np.flatnonzero(rejected_by == rejected_by.max())[:1]
+    template, added = frame(last)
+    columns = [c for c in template.columns if c not in REJECT_ONLY or c not in added]
+    return template.iloc[:0][columns], parts
+
+
+# ---------------------------------------------------------------- per-record keys of a whole-dataset stage
+def key_schema(widths: dict[str, int]) -> pa.Schema:
+    """``key`` plus one nullable fixed-width binary column per value."""
+    return pa.schema(
+        [(KEY, pa.string()), *((col, pa.binary(width)) for col, width in widths.items())]
+    )
+
+
+@dataclass
+class KeyCache:
+    """Fixed-width binary values per record content (dedup's exact and band keys), under one
+    params + code hash. A value may be missing (null) for a record that has none."""
+
+    stage: str
+    params_hash: str
+    directory: Path
+    widths: dict[str, int]  # column -> bytes per value
+    index: pd.Index  # key -> row
+    values: dict[str, np.ndarray]  # column -> (rows, width) uint8
+    valid: dict[str, np.ndarray]  # column -> (rows,) bool
+    max_shards: int = 16
+
+    @classmethod
+    def load(
+        cls,
+        root: Path,
+        cache_dir: str,
+        stage: str,
+        params: dict,
+        fns: Iterable[Callable],
+        widths: dict[str, int | Callable[[], int]],
+        max_shards: int = 16,
+    ) -> KeyCache:
+        """``params``: everything besides code the values depend on (widths included);
+        ``fns``: the code. A width may be a function, called only when no stored shard
+        tells it (it may be costly: dedup's band layout imports datasketch)."""
+        check_chain_stages([stage], KEY_STAGES)
+        code = code_fingerprint(fns, ["ftdata.cache"])
+        phash = params_hash({"stage": stage, "params": params, "code": code})
+        directory = root / cache_dir / stage / phash
+        shards = _read_shards(directory)
+        stored = shards[0].schema if shards else None
+        widths = {
+            col: w
+            if isinstance(w, int)
+            else stored.field(col).type.byte_width
+            if stored is not None and col in stored.names
+            else w()
+            for col, w in widths.items()
+        }
+        schema = key_schema(widths)
+        tables = [t.cast(schema) for t in shards]
+        table = pa.concat_tables(tables) if tables else schema.empty_table()
+        index = pd.Index(table.column(KEY).to_pylist(), dtype=object)
+        if not index.is_unique:
+            first = ~index.duplicated()
+            table, index = table.filter(pa.array(first)), index[first]
+        values, valid = {}, {}
+        for col, width in widths.items():
+            values[col], valid[col] = _fixed_binary(table.column(col), width)
+        return cls(stage, phash, directory, widths, index, values, valid, max_shards)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def shard_paths(self) -> list[Path]:
+        return sorted(self.directory.glob("*.parquet")) if self.directory.is_dir() else []
+
+    def lookup(self, keys: list[str]) -> np.ndarray:
+        """Row of each key, -1 where it is not cached."""
+        if not len(self.index):
+            return np.full(len(keys), -1, dtype=np.int64)
+        return self.index.get_indexer(pd.Index(keys, dtype=object))
+
+    def take(self, column: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values (k, width) uint8, valid (k,) bool) of cached ``rows``."""
+        return self.values[column][rows], self.valid[column][rows]
+
+    def entries(
+        self, keys: list[str], columns: dict[str, tuple[np.ndarray, np.ndarray]]
+    ) -> pa.Table:
+        """New entries: ``columns`` maps each column to (values (k, width) uint8, valid (k,))."""
+        arrays = [pa.array(keys, type=pa.string())]
+        for col, width in self.widths.items():
+            data, ok = columns[col]
+            data = np.ascontiguousarray(data, dtype=np.uint8).reshape(len(keys), width)
+            arrays.append(
+                pa.FixedSizeBinaryArray.from_buffers(
+                    pa.binary(width),
+                    len(keys),
+                    [None if ok.all() else pa.array(ok).buffers()[1], pa.py_buffer(data)],
+                    null_count=int(len(keys) - ok.sum()),
+                )
+                if len(keys)
+                else pa.array([], type=pa.binary(width))
+            )
+        return pa.Table.from_arrays(arrays, schema=key_schema(self.widths))
+
+    def write_new(self, entries: list[pa.Table]) -> Path | None:
+        """Persist entries computed this run as one deterministic shard; compact if needed."""
+        entries = [e for e in entries if e is not None and e.num_rows]
+        if not entries:
+            return None
+        new = pa.concat_tables(entries).combine_chunks()
+        keys = pd.Index(new.column(KEY).to_pylist(), dtype=object)
+        fresh = ~keys.duplicated() & ~keys.isin(self.index)
+        if not fresh.any():
+            return None
+        new = new.filter(pa.array(fresh)).sort_by(KEY)
+        return _store(self.directory, new, self.max_shards)
+
+
+def _fixed_binary(column: pa.ChunkedArray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed-width binary column as (rows, width) uint8 (zeros where null) and validity."""
+    n = len(column)
+    out = np.zeros((n, width), dtype=np.uint8)
+    valid = np.ones(n, dtype=bool)
+    start = 0
+    for chunk in column.chunks:
+        k = len(chunk)
+        if k:
+            chunk_valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+            buf = chunk.buffers()[1]
+            data = np.frombuffer(buf, dtype=np.uint8)[
+                chunk.offset * width : (chunk.offset + k) * width
+            ]
+            out[start : start + k] = data.reshape(k, width)
+            out[start : start + k][~chunk_valid] = 0
+            valid[start : start + k] = chunk_valid
+        start += k
+    return out, valid

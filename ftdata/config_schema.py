@@ -85,10 +85,13 @@ class ExecutorConfig:
 
 @dataclass
 class CacheConfig:
-    """Per-record cache of costly ops (ftdata/cache.py); DVC still decides whether a stage runs."""
+    """Per-record cache of costly ops and whole op chains (ftdata/cache.py); DVC still
+    decides whether a stage runs."""
 
     ops: list[str] = field(default_factory=lambda: ["score"])  # ops whose results are cached
-    dir: str = "data/cache"  # one sub-directory per op, a DVC out (persist: true)
+    # clean: the whole op chain cached; dedup: each record's exact and band keys
+    stages: list[str] = field(default_factory=lambda: ["clean", "dedup"])
+    dir: str = "data/cache"  # one sub-directory per op / stage, a DVC out (persist: true)
     max_shards: int = 16  # compact an op's shards into one past this many
 
 
@@ -386,6 +389,8 @@ class HardConfig:
     neighbours: int = 5
     min_similarity: float = 0.6  # any label pair
     pair_similarity: float = 0.35  # a known confusable pair
+    max_mined: int = 5000  # mine at most this many train records (by text hash); 0: all
+    search: str = "neighbours"  # neighbours (among the `neighbours` nearest) | foreign
 
 
 @dataclass

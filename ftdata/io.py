@@ -139,6 +139,24 @@ def records_to_table(df: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Ta
     return pa.Table.from_arrays(arrays, names=cols)
 
 
+def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` in ``schema``: the same result as ``records_to_table(df, schema)`` on
+    its rows (missing columns null, extra ones dropped), by cast where arrow can."""
+    arrays = []
+    for field in schema:
+        if field.name not in table.column_names:
+            arrays.append(pa.nulls(table.num_rows, type=field.type))
+            continue
+        column = table.column(field.name)
+        if column.type != field.type:
+            try:
+                column = column.cast(field.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                column = pa.array(column.to_pylist(), type=field.type)
+        arrays.append(column)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
 def table_to_records(table: pa.Table) -> pd.DataFrame:
     """Arrow -> pandas with nested columns as plain Python lists of dicts."""
     data = {}
@@ -190,13 +208,18 @@ class RecordWriter:
         self._tmp = self._ctx.__enter__()
         return self
 
-    def write(self, df: pd.DataFrame) -> None:
+    def write(self, records: pd.DataFrame | pa.Table) -> None:
+        """Append records: a frame, or a table already built by ``records_to_table``
+        (an executor's worker does that conversion, so this process only writes)."""
+        if isinstance(records, pa.Table):
+            table = records if self._writer is None else conform_table(records, self.schema)
+        elif self._writer is None:
+            table = records_to_table(records if len(records.columns) else empty_records())
+        else:
+            table = records_to_table(records, self.schema)
         if self._writer is None:
-            table = records_to_table(df if len(df.columns) else empty_records())
             self.schema = table.schema
             self._writer = pq.ParquetWriter(self._tmp, self.schema, **PARQUET_OPTS)
-        else:
-            table = records_to_table(df, self.schema)
         if table.num_rows:
             self._writer.write_table(table)
             self.rows += table.num_rows

@@ -16,11 +16,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ftdata.cache import OpCache, cached_call
+from ftdata.cache import (
+    CHAIN_STAGES,
+    ChainCache,
+    OpCache,
+    cached_call,
+    cached_chain,
+    chain_cache_name,
+    check_chain_stages,
+)
 from ftdata.errors import ConfigError
 from ftdata.executors import make_executor
 from ftdata.io import (
     RecordWriter,
+    empty_records,
+    records_to_table,
     rejects_frame,
     remove_stale_temps,
     table_to_records,
@@ -65,8 +75,11 @@ def op_calls(section: dict, stage: str, names: list[str] | None = None) -> list[
 
 def _fingerprints(df: pd.DataFrame) -> dict[str, str]:
     texts = df["text"] if "text" in df.columns else [None] * len(df)
+    # A missing text may be None or NaN (pandas' string dtype, once an op rewrote the
+    # column): the same content either way, or lineage would depend on the chunk.
     return {
-        rid: content_hash(m, t) for rid, m, t in zip(df["id"], df["messages"], texts, strict=True)
+        rid: content_hash(m, t if isinstance(t, str) else None)
+        for rid, m, t in zip(df["id"], df["messages"], texts, strict=True)
     }
 
 
@@ -85,9 +98,23 @@ def apply_op(
     registered implementation with an equivalent one (the executor's
     distributed dedup); lineage and checks stay the op's.
     """
+    return _apply(batch, call, stage, cache, new_entries, fn)[0]
+
+
+def _apply(
+    batch: pd.DataFrame,
+    call: OpCall,
+    stage: str,
+    cache: OpCache | None = None,
+    new_entries: list[pd.DataFrame] | None = None,
+    fn: BatchOp | None = None,
+    before: dict[str, str] | None = None,
+) -> tuple[OpResult, dict[str, str]]:
+    """``apply_op``, plus the kept rows' content fingerprints: in a chain they are the
+    next op's ``before``, so each record is hashed once per op instead of twice."""
     op = get_op(call.name)
     impl = fn or op.fn
-    before = _fingerprints(batch)
+    before = before if before is not None else _fingerprints(batch)
     if cache is not None:
         result, fresh = cached_call(impl, batch, call.params, cache)
         if new_entries is not None:
@@ -99,36 +126,40 @@ def apply_op(
     rejected_ids = list(rejected["id"]) if len(rejected) else []
     if sorted(kept_ids + rejected_ids) != sorted(before):
         raise AssertionError(f"op {call.name!r} lost or invented rows: accounting does not balance")
+    after = _fingerprints(kept) if len(kept) else {}
     if len(kept):
-        after = _fingerprints(kept)
         entry = {"stage": stage, "op": call.name, "params_hash": call.params_hash}
         kept = kept.copy()
+        # An op may mark rows it changed without touching text (``_changed`` column).
+        flagged = kept["_changed"].tolist() if "_changed" in kept.columns else [False] * len(kept)
         kept["ops"] = [
-            list(ops) + [entry] if after[rid] != before[rid] or _flagged(kept, i) else list(ops)
-            for i, (rid, ops) in enumerate(zip(kept["id"], kept["ops"], strict=True))
+            list(ops) + [entry] if after[rid] != before[rid] or bool(flag) else list(ops)
+            for rid, ops, flag in zip(kept["id"], kept["ops"], flagged, strict=True)
         ]
-    return OpResult(kept=kept.reset_index(drop=True), rejected=rejected)
-
-
-def _flagged(kept: pd.DataFrame, i: int) -> bool:
-    """An op may mark rows it changed without touching text (``_changed`` column)."""
-    return "_changed" in kept.columns and bool(kept["_changed"].iloc[i])
+    return OpResult(kept=kept.reset_index(drop=True), rejected=rejected), after
 
 
 def run_ops(
     batch: pd.DataFrame,
     calls: Iterable[OpCall],
     stage: str,
-    caches: dict[str, OpCache] | None = None,
+    caches: dict[str, OpCache | ChainCache] | None = None,
     new_entries: dict[str, list[pd.DataFrame]] | None = None,
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     rejected_parts = []
     caches = caches or {}
+    chain = caches.get(chain_cache_name(stage))
+    if chain is not None:  # the whole chain is cached per record (ftdata.cache)
+        fresh = None if new_entries is None else new_entries.setdefault(chain_cache_name(stage), [])
+        return cached_chain(batch, list(calls), stage, chain, run_ops, fresh)
+    fingerprints = None
     for call in calls:
         if not len(batch):
             break
         fresh = None if new_entries is None else new_entries.setdefault(call.name, [])
-        result = apply_op(batch, call, stage, caches.get(call.name), fresh)
+        result, fingerprints = _apply(
+            batch, call, stage, caches.get(call.name), fresh, before=fingerprints
+        )
         batch = result.kept.drop(columns=["_changed"], errors="ignore")
         if len(result.rejected):
             rejected_parts.append(result.rejected.drop(columns=["_changed"], errors="ignore"))
@@ -156,7 +187,7 @@ def run_row_stage(
     """
     remove_stale_temps(output, rejects, metrics)
     executor = executor if executor is not None else executor_settings()
-    caches = load_caches(calls, cache if cache is not None else cache_settings())
+    caches = load_caches(calls, cache if cache is not None else cache_settings(), stage)
     counts = StageCounts(stage)
     reject_frames = []
     new_entries: dict[str, list[pd.DataFrame]] = {name: [] for name in caches}
@@ -172,7 +203,7 @@ def run_row_stage(
             counts.n_in += chunk.n_in
             bar.advance(chunk.n_in)
             writer.write(chunk.kept)
-            counts.out += len(chunk.kept)
+            counts.out += chunk.kept.num_rows
             for part in chunk.rejects:
                 counts.reject(part["reason"])
                 reject_frames.append(part)
@@ -189,7 +220,7 @@ def run_row_stage(
 @dataclass
 class ChunkResult:
     n_in: int
-    kept: pd.DataFrame
+    kept: pa.Table  # records_to_table of the kept rows
     rejects: list[pd.DataFrame]  # already in the rejects-file shape (rejects_frame)
     new_entries: dict[str, list[pd.DataFrame]]  # op -> new per-record cache entries
 
@@ -203,7 +234,9 @@ def run_chunk(
     kept, rejected_parts = run_ops(batch, calls, stage, caches, new_entries if caches else None)
     rejects = [rejects_frame(stage, part) for part in rejected_parts]
     fresh = {name: entries for name, entries in new_entries.items() if name in caches}
-    return ChunkResult(len(batch), kept, rejects, fresh)
+    # Arrow, built here: on dask that work runs on the workers, not in the writer.
+    table = records_to_table(kept if len(kept.columns) else empty_records())
+    return ChunkResult(len(batch), table, rejects, fresh)
 
 
 def iter_record_tables(path: str | Path, chunk_size: int) -> Iterator[pa.Table]:
@@ -212,11 +245,18 @@ def iter_record_tables(path: str | Path, chunk_size: int) -> Iterator[pa.Table]:
         yield pa.Table.from_batches([batch])
 
 
-def load_caches(calls: list[OpCall], cache: dict | None) -> dict[str, OpCache]:
-    """The per-record caches of the cached ops among ``calls`` (none without a cache section)."""
+def load_caches(
+    calls: list[OpCall], cache: dict | None, stage: str | None = None
+) -> dict[str, OpCache | ChainCache]:
+    """The per-record caches of ``calls`` (none without a cache section): the whole
+    chain's when ``stage`` is in ``cache.stages``, else those of the cached ops."""
     if not cache:
         return {}
     root = project_root()
+    check_chain_stages(cache.get("stages", []))
+    if stage in cache.get("stages", []):
+        chain = ChainCache.load(root, cache["dir"], stage, calls, cache.get("max_shards", 16))
+        return {chain_cache_name(stage): chain}
     return {
         call.name: OpCache.load(
             root, cache["dir"], call.name, call.params, cache.get("max_shards", 16)
@@ -227,13 +267,17 @@ def load_caches(calls: list[OpCall], cache: dict | None) -> dict[str, OpCache]:
 
 
 def ensure_cache_dirs(stage: str, cache: dict | None) -> None:
-    """The cache directory of every cached op of ``stage`` exists (it is a DVC out),
-    even when the op is not configured to run or computed nothing new."""
+    """The cache directory of every cached op of ``stage``, and of ``stage``'s chain,
+    exists (it is a DVC out), even when the op is not configured to run, the chain
+    cache is switched off, or nothing new was computed."""
     if not cache:
         return
+    names = [s for s in CHAIN_STAGES if s == stage]
     for name in cache.get("ops", []):
         if get_op(name, where="params.yaml: cache.ops").stage == stage:
-            (project_root() / cache["dir"] / name).mkdir(parents=True, exist_ok=True)
+            names.append(name)
+    for name in names:
+        (project_root() / cache["dir"] / name).mkdir(parents=True, exist_ok=True)
 
 
 def _project_section(name: str) -> dict | None:

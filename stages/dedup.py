@@ -1,13 +1,12 @@
-"""Dedup: exact and MinHash near duplicates across the whole dataset."""
+"""Dedup: exact and MinHash near duplicates across the whole dataset, streamed."""
 
 from __future__ import annotations
 
 from ftdata.compose import validated_section
 from ftdata.executors import make_executor
-from ftdata.io import read_records, rejects_frame, remove_stale_temps, write_records, write_rejects
-from ftdata.metrics import StageCounts
-from ftdata.ops.dedup_dask import distributed_dedup
-from ftdata.runner import OpCall, apply_op, executor_settings
+from ftdata.io import remove_stale_temps
+from ftdata.ops.dedup import dedup_parquet, load_key_cache, load_pair_scores
+from ftdata.runner import cache_settings, executor_settings
 from ftdata.stage import metrics_path, out_path, project_root, rejects_path, stage_main
 
 
@@ -17,16 +16,27 @@ def main() -> None:
     section = validated_section(root, "dedup")
     out, rej, met = out_path("dedup"), rejects_path("dedup"), metrics_path("dedup")
     remove_stale_temps(out, rej, met)
-    records = read_records(out_path("clean"))
-    with make_executor(executor_settings()) as executor:
-        # On dask the pair search runs on the cluster; the result is the same.
-        fn = distributed_dedup(executor) if executor.kind == "dask" else None
-        result = apply_op(records, OpCall("dedup", section), "dedup", fn=fn)
-    counts = StageCounts("dedup", n_in=len(records), out=len(result.kept))
-    if len(result.rejected):
-        counts.reject(result.rejected["reason"])
-    write_records(out, result.kept)
-    write_rejects(rej, [rejects_frame("dedup", result.rejected)])
+    settings = executor_settings()
+    cache = cache_settings()
+    # Per-record exact and band keys (cache.stages: [dedup]): only new content is signed.
+    # and the Jaccard of candidate pairs verified before: only new pairs are verified.
+    key_cache = load_key_cache(root, cache, section)
+    pair_scores = load_pair_scores(root, cache, section)
+    with make_executor(settings) as executor:
+        # Signatures and verification run on the executor; this process decides
+        # and writes, so pandas and dask give the same bytes.
+        counts = dedup_parquet(
+            out_path("clean"),
+            out,
+            rej,
+            section,
+            executor,
+            settings.get("chunk_size", 2000),
+            key_cache=key_cache,
+            pair_scores=pair_scores,
+        )
+    if cache:  # a DVC out (persist: true) even when the dedup key cache is off
+        (root / cache["dir"] / "dedup").mkdir(parents=True, exist_ok=True)
     counts.write(met)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pyarrow.parquet as pq
+
 from ftdata.compose import validated_section
-from ftdata.io import read_records, write_jsonl
+from ftdata.io import table_to_records, write_jsonl
 from ftdata.ops.quality import spot_check_ids
 from ftdata.runner import op_calls, run_row_stage
 from ftdata.stage import REVIEW, metrics_path, out_path, project_root, rejects_path, stage_main
@@ -25,10 +27,13 @@ def main() -> None:
         op_calls(section, "quality"),
         executor["chunk_size"],
     )
-    kept = read_records(out_path("quality"))
-    chosen = set(spot_check_ids(kept, section["spot_check_fraction"], section["spot_check_seed"]))
-    sample = kept[kept["id"].isin(chosen)].sort_values("id")
-    score_cols = sorted(c for c in kept.columns if c.startswith("score_"))
+    # The sample is chosen on three columns; only the chosen rows are read whole,
+    # so this step's memory does not grow with the dataset.
+    keys = pq.read_table(out_path("quality"), columns=["id", "label", "source"]).to_pandas()
+    chosen = spot_check_ids(keys, section["spot_check_fraction"], section["spot_check_seed"])
+    table = pq.read_table(out_path("quality"), filters=[("id", "in", chosen or [""])])
+    sample = table_to_records(table).sort_values("id")
+    score_cols = sorted(c for c in sample.columns if c.startswith("score_"))
     rows = [
         {
             **{k: rec.get(k) for k in SPOT_CHECK_FIELDS},

@@ -36,15 +36,3 @@ class Executor:
     def map_all(self, fn: Callable[..., Any], items: Iterable[Any], *args: Any) -> list[Any]:
         """``map_ordered`` collected into a list (for small per-partition results)."""
         return list(self.map_ordered(fn, items, *args))
-
-    # -- multi-step jobs (dedup's pair search): results that stay where they were made
-    def persist_map(self, fn: Callable[..., Any], items: Iterable[Any]) -> list[Any]:
-        """Run ``fn`` on every item; return handles to the results (here: the results)."""
-        return [fn(item) for item in items]
-
-    def split(self, handles: list[Any], n: int) -> list[list[Any]]:
-        """``[[h[0] for h in handles], ..., [h[n-1] ...]]`` without moving the data."""
-        return [[h[i] for h in handles] for i in range(n)]
-
-    def release(self, handles: list[Any]) -> None:
-        """Forget results held for later steps."""

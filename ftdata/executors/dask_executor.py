@@ -15,7 +15,6 @@ memory stays bounded like the pandas executor's.
 from __future__ import annotations
 
 import logging
-import operator
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -88,20 +87,6 @@ class DaskExecutor(Executor):
                 yield _result(pending.popleft())
         while pending:
             yield _result(pending.popleft())
-
-    def persist_map(self, fn: Callable[..., Any], items: Iterable[Any]) -> list[Any]:
-        return [self.client.submit(fn, item, pure=False) for item in items]
-
-    def split(self, handles: list[Any], n: int) -> list[list[Any]]:
-        # getitem runs where each result lives: only the needed part moves later.
-        return [
-            [self.client.submit(operator.getitem, h, i, pure=False) for h in handles]
-            for i in range(n)
-        ]
-
-    def release(self, handles: list[Any]) -> None:
-        for future in handles:
-            future.release()
 
 
 def _result(future) -> Any:

@@ -13,29 +13,59 @@ merged.)
 
 Near dedup shingles the normalised text into character n-grams (characters,
 not words, so Chinese needs no segmentation; a text shorter than ``ngram`` is
-one shingle), builds MinHash signatures in bulk and finds candidate pairs with
-MinHash LSH. LSH only proposes: every candidate pair is verified with the exact
-Jaccard similarity of the two shingle sets (>= ``threshold``), so precision
-does not depend on the sketch. Because of that, the LSH bands are tuned for
-recall (false negatives weigh 0.9, false positives 0.1): at Jaccard 0.8 a pair
-is proposed ~87 % of the time instead of ~40 % with datasketch's default
-weights, at the cost of a few more verifications. Verified pairs are merged
-with union-find, so clusters are the connected components of the "verified
-near duplicate" graph. Limit: components are transitive, so A~B and B~C puts
-A and C together even when J(A, C) < threshold; the detail of such a row names
-the member it was linked through.
+one shingle), builds MinHash signatures in bulk and finds candidate pairs by
+LSH banding: each signature is cut into ``b`` bands of ``r`` rows, and two
+records whose slices are equal in at least one band are a candidate pair.
+That is datasketch's ``MinHashLSH`` rule with its ``b`` x ``r`` (``lsh_bands``),
+but computed as one sort per band over one 64-bit key per record and band
+instead of hash tables of whole signatures, and with no shingle set kept:
+shingles are built again for candidate records only, when a pair is verified.
+That is what bounds memory (``8 * b`` bytes per record, 112 at the defaults)
+and lets the signature work run in independent chunks on any executor. A band
+key is a hash of the slice, so two different slices can collide (about
+``b * n**2 / 2**65`` expected collisions: ~4e-7 at a million records); a
+collision only adds a candidate, which verification then judges.
+
+LSH only proposes: every candidate pair is verified with the exact Jaccard
+similarity of the two shingle sets (>= ``threshold``), so precision does not
+depend on the sketch. Because of that, the bands are tuned for recall (false
+negatives weigh 0.9, false positives 0.1): at Jaccard 0.8 a pair is proposed
+~87 % of the time instead of ~40 % with datasketch's default weights, at the
+cost of a few more verifications. Verified pairs are merged with union-find,
+so clusters are the connected components of the "verified near duplicate"
+graph. Limit: components are transitive, so A~B and B~C puts A and C together
+even when J(A, C) < threshold; the detail of such a row names the member it
+was linked through.
 
 Representative rule: within a cluster (exact or near) the record that comes
 FIRST IN INPUT ORDER is kept; every other member is rejected with
 ``duplicate_of`` = that record's id. Stage inputs are ordered by source name
 then raw locator, so this keeps the earliest raw occurrence. Union-find roots
-are always the smallest index, and LSH candidates are visited in sorted
-order, so nothing depends on hash-set iteration order. Clusters themselves do
-not depend on input order (LSH candidates are a function of content only);
+are always the smallest index and candidates are sorted, so nothing depends on
+hash-set iteration order or on how the input was chunked. Clusters themselves
+do not depend on input order (LSH candidates are a function of content only);
 permuting the input changes only which member is kept.
 
 Kept rows get ``dup_cluster`` = the kept representative's id (their own id).
 Rejected rows get ``reason``, ``detail``, ``duplicate_of`` and ``dup_cluster``.
+
+The stage (``dedup_parquet``) never holds the record frame: it reads the text
+columns in chunks to compute keys and band keys (the chunks run on the
+executor), decides, reads again only the candidate records' texts, and then
+copies the input to the output chunk by chunk, dropping the rejected rows.
+The ``dedup`` op does the same decision on a frame already in memory.
+
+What a record contributes before the decision (its exact key and band keys,
+``RecordKeys``) is a function of its content, and the costly part of the
+stage (normalising, shingling, signing: about half of it). With ``dedup`` in
+``cache.stages`` the stage keeps those keys per text hash (``text_key``) in a
+``ftdata.cache.KeyCache`` (under ``<cache.dir>/dedup/``, keyed by what they
+depend on: ``ngram``, ``num_perm``, ``seed``, ``threshold`` (the band layout),
+the datasketch version and this module's code), so a rebuild after new records
+signs only the new ones. Likewise the exact Jaccard of every candidate pair
+verified (``PairScores``, keyed by the pair's exact keys and ``ngram``): most
+candidates of a rebuild were verified before. The decision itself (sorting
+band keys, union-find, details) always runs over every record, from the keys.
 """
 
 from __future__ import annotations
@@ -43,18 +73,39 @@ from __future__ import annotations
 import hashlib
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import xxhash
-from datasketch import MinHash, MinHashLSH
 
+from ftdata.cache import KeyCache
 from ftdata.errors import ConfigError
+from ftdata.executors.base import Executor
+from ftdata.io import (
+    PARQUET_OPTS,
+    atomic_path,
+    rejects_frame,
+    table_to_records,
+    write_records,
+    write_rejects,
+)
+from ftdata.metrics import StageCounts
 from ftdata.reasons import Reason
-from ftdata.record import content_of
+from ftdata.record import CANONICAL_COLUMNS, content_of, field_type
 from ftdata.registry import OpResult, register
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+# datasketch (and the scipy it imports, ~0.65 s) is imported where it is used,
+# not here: every stage imports ftdata.ops, and only dedup needs it.
 
 # LSH only proposes candidates (each is verified by exact Jaccard), so weigh
 # false negatives far above false positives when datasketch picks bands/rows.
@@ -62,6 +113,13 @@ _LSH_WEIGHTS = (0.1, 0.9)
 # Fast 32-bit shingle hash (the default scheme is 32-bit): ~2.5x faster bulk
 # signatures than datasketch's sha1 default (RESOURCES.md).
 _SHINGLE_HASH = xxhash.xxh32_intdigest
+# Candidate pairs per verification task: the task holds the shingle sets of up
+# to twice as many texts (~100 bytes per shingle), so this bounds its memory.
+VERIFY_PAIRS = 2_000
+# Kept rows per output row group. Up to this many kept rows the output is one
+# row group, as when the stage wrote one table; beyond it, memory stays bounded.
+ROW_GROUP_ROWS = 1 << 17
+PARAMS = {"exact": True, "near": True, "ngram": 5, "threshold": 0.8, "num_perm": 128, "seed": 1}
 
 
 @cache
@@ -140,10 +198,188 @@ def _check_params(ngram: int, threshold: float, num_perm: int) -> None:
         raise ConfigError(f"dedup.num_perm: expected an integer >= 2, got {num_perm!r}")
 
 
-def _signatures(shingle_sets: Sequence[set[str]], num_perm: int, seed: int) -> Iterator[MinHash]:
+# ---------------------------------------------------------------- banded LSH
+@cache
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) exactly as datasketch's ``MinHashLSH`` chooses them."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=_LSH_WEIGHTS)
+    return lsh.b, lsh.r
+
+
+def _signatures(shingle_sets: Iterable[set[str]], num_perm: int, seed: int) -> Iterator[MinHash]:
     """MinHash per shingle set, streamed (``MinHash.generator`` is ``bulk`` without the list)."""
+    from datasketch import MinHash
+
     encoded = ([s.encode("utf-8") for s in sh] for sh in shingle_sets)
     return MinHash.generator(encoded, num_perm=num_perm, seed=seed, hashfunc=_SHINGLE_HASH)
+
+
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijection on 64 bits that spreads every input bit."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+def band_keys(
+    normalised: Sequence[str], ngram: int, num_perm: int, seed: int, bands: int, rows: int
+) -> np.ndarray:
+    """(len(normalised), bands) uint64: per text and band, a hash of its signature slice.
+
+    Texts must be non-empty (an empty text has no shingles and no signature).
+    """
+    sig = np.empty((len(normalised), num_perm), dtype=np.uint64)
+    sets = (shingles(t, ngram) for t in normalised)
+    for i, mh in enumerate(_signatures(sets, num_perm, seed)):
+        sig[i] = mh.hashvalues
+    keys = np.empty((len(normalised), bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for b in range(bands):
+            h = np.full(len(normalised), b + 1, dtype=np.uint64)
+            for j in range(b * rows, (b + 1) * rows):
+                h = _mix(h ^ sig[:, j])
+            keys[:, b] = h
+    return keys
+
+
+def band_candidates(index: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Candidate pairs (earlier, later), sorted and unique: rows whose key is equal in some band.
+
+    ``index`` (m,) are the rows' positions, ``keys`` (m, bands) their band keys.
+    """
+    found = [np.zeros((0, 2), dtype=np.int64)]
+    index = np.asarray(index, dtype=np.int64)
+    for b in range(keys.shape[1] if len(index) else 0):
+        order = np.lexsort((index, keys[:, b]))  # by key, then by position
+        key, pos = keys[order, b], index[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        sizes = np.diff(np.r_[starts, len(key)])
+        for size in np.unique(sizes[sizes > 1]).tolist():
+            first = starts[sizes == size][:, None]
+            a, c = np.triu_indices(size, 1)  # every pair within a bucket
+            found.append(np.stack([pos[first + a].ravel(), pos[first + c].ravel()], axis=1))
+    return np.unique(np.concatenate(found), axis=0)
+
+
+def verify(
+    pairs: np.ndarray, texts: dict[int, str], ngram: int, threshold: float
+) -> list[tuple[int, int, float]]:
+    """The candidate pairs whose exact shingle Jaccard reaches ``threshold``."""
+    sets = {i: shingles(t, ngram) for i, t in texts.items()}
+    out = []
+    for j, i in pairs.tolist():
+        score = jaccard(sets[i], sets[j])
+        if score >= threshold:
+            out.append((j, i, score))
+    return out
+
+
+def _in_process(fn: Callable, items: Iterable, *args) -> list:
+    return [fn(item, *args) for item in items]
+
+
+def verified(
+    candidates: np.ndarray,
+    normalised: Callable[[int], str] | dict[int, str],
+    ngram: int,
+    threshold: float,
+    map_all: Callable = _in_process,
+) -> list[tuple[int, int, float]]:
+    """Verified pairs ``(earlier, later, jaccard)``, sorted by later then earlier member.
+
+    Verification runs in tasks of ``VERIFY_PAIRS`` pairs (``map_all`` is an
+    executor's), each shipped with the texts it needs.
+    """
+    text = normalised.__getitem__ if isinstance(normalised, dict) else normalised
+    jobs = (
+        (chunk, {i: text(i) for i in np.unique(chunk).tolist()})
+        for chunk in (
+            candidates[s : s + VERIFY_PAIRS] for s in range(0, len(candidates), VERIFY_PAIRS)
+        )
+    )
+    pairs = [p for part in map_all(_verify_job, jobs, ngram, threshold) for p in part]
+    pairs.sort(key=lambda p: (p[1], p[0]))
+    return pairs
+
+
+def _verify_job(job: tuple[np.ndarray, dict[int, str]], ngram: int, threshold: float):
+    pairs, texts = job
+    return verify(pairs, texts, ngram, threshold)
+
+
+def _score_job(job: tuple[np.ndarray, dict[int, str]], ngram: int) -> list[float]:
+    """Jaccard of every pair of the job (``verify`` without the threshold)."""
+    pairs, texts = job
+    sets = {i: shingles(t, ngram) for i, t in texts.items()}
+    return [jaccard(sets[i], sets[j]) for j, i in pairs.tolist()]
+
+
+class PairScores:
+    """Jaccard of the candidate pairs verified before (``cache.stages: [dedup]``).
+
+    A pair's Jaccard is a function of its two normalised texts, which the two
+    exact keys stand for (both texts are non-empty, so both keys are of the
+    normalised text): the cache key is the pair of exact keys, order-free, and
+    the value is the score itself, not the verdict, so it is threshold-free.
+    """
+
+    def __init__(self, cache: KeyCache):
+        self.cache = cache
+        self.new: list[pa.Table] = []  # entries computed this run
+
+    def verified(
+        self,
+        candidates: np.ndarray,
+        digests: np.ndarray,
+        normalised: Callable[[int], str] | dict[int, str],
+        ngram: int,
+        threshold: float,
+        map_all: Callable = _in_process,
+    ) -> list[tuple[int, int, float]]:
+        """``verified``, computing only the scores of pairs not seen before."""
+        rows_u8 = digests.view(np.uint8).reshape(len(digests), EXACT_WIDTH)
+        hexes = {i: rows_u8[i, :16].tobytes().hex() for i in np.unique(candidates).tolist()}
+        keys = [
+            hexes[a] + hexes[b] if hexes[a] <= hexes[b] else hexes[b] + hexes[a]
+            for a, b in candidates.tolist()
+        ]
+        rows = self.cache.lookup(keys)
+        score = np.full(len(candidates), np.nan)
+        hit = np.flatnonzero(rows >= 0)
+        if len(hit):
+            values, _ = self.cache.take("jaccard", rows[hit])
+            score[hit] = values.view("<f8").reshape(-1)
+        miss = np.flatnonzero(rows < 0)
+        if len(miss):
+            text = normalised.__getitem__ if isinstance(normalised, dict) else normalised
+            todo = candidates[miss]
+            jobs = (
+                (chunk, {i: text(i) for i in np.unique(chunk).tolist()})
+                for chunk in (todo[s : s + VERIFY_PAIRS] for s in range(0, len(todo), VERIFY_PAIRS))
+            )
+            computed = np.array(
+                [x for part in map_all(_score_job, jobs, ngram) for x in part], dtype="<f8"
+            )
+            score[miss] = computed
+            entry = (computed.view(np.uint8), np.ones(len(miss), dtype=bool))
+            self.new.append(self.cache.entries([keys[i] for i in miss], {"jaccard": entry}))
+        keep = np.flatnonzero(score >= threshold)
+        pairs = [
+            (j, i, s)
+            for (j, i), s in zip(candidates[keep].tolist(), score[keep].tolist(), strict=True)
+        ]
+        pairs.sort(key=lambda p: (p[1], p[0]))
+        return pairs
+
+    def write_new(self) -> None:
+        self.cache.write_new(self.new)
+        self.new = []
 
 
 def _verified_pairs(
@@ -151,19 +387,10 @@ def _verified_pairs(
 ) -> list[tuple[int, int, float]]:
     """Pairs ``(earlier, later, jaccard)`` proposed by LSH and verified by exact Jaccard."""
     _check_params(ngram, threshold, num_perm)
-    shingle_sets = [shingles(t, ngram) for t in normalised]
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=_LSH_WEIGHTS)
-    pairs: list[tuple[int, int, float]] = []
-    # Query before insert: each unordered candidate pair is seen once, from its later member.
-    for i, signature in enumerate(_signatures(shingle_sets, num_perm, seed)):
-        if not shingle_sets[i]:
-            continue  # empty text has no shingles: never a near duplicate
-        for j in sorted(lsh.query(signature)):
-            score = jaccard(shingle_sets[i], shingle_sets[j])
-            if score >= threshold:
-                pairs.append((j, i, score))
-        lsh.insert(i, signature)
-    return pairs
+    bands, rows = lsh_bands(threshold, num_perm)
+    index = np.asarray([i for i, t in enumerate(normalised) if t], dtype=np.int64)
+    keys = band_keys([normalised[i] for i in index], ngram, num_perm, seed, bands, rows)
+    return verified(band_candidates(index, keys), normalised.__getitem__, ngram, threshold)
 
 
 def near_duplicate_clusters(
@@ -179,9 +406,343 @@ def near_duplicate_clusters(
     return components(len(texts), ((a, b) for a, b, _ in pairs))
 
 
-def _exact_key(normalised: str, raw: str) -> str:
+# ---------------------------------------------------------------- deciding
+def _exact_digest(normalised: str, raw: str) -> bytes:
     body = f"n:{normalised}" if normalised else f"r:{raw}"
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return hashlib.sha256(body.encode("utf-8")).digest()
+
+
+def _exact_key(normalised: str, raw: str) -> str:
+    return _exact_digest(normalised, raw).hex()
+
+
+@dataclass
+class Signatures:
+    """What dedup keeps of a chunk of records until it decides: 32 + 8 * bands bytes a row."""
+
+    keys: np.ndarray  # (n,) S32: sha256 of each row's exact-dedup key
+    index: np.ndarray  # (m,) int64: rows (in the chunk) that take part in near dedup
+    bands: np.ndarray  # (m, bands) uint64: their band keys
+
+
+# ---------------------------------------------------------------- per-record keys
+EXACT_WIDTH = 32  # bytes of an exact key (sha256)
+
+
+@dataclass
+class RecordKeys:
+    """What the signature pass computes per record, a function of its content alone:
+    what the per-record key cache (``cache.stages: [dedup]``) stores."""
+
+    exact: np.ndarray  # (n,) S32: sha256 of the exact-dedup key
+    bands: np.ndarray  # (n, bands) uint64: band keys (zeros where ``has_bands`` is False)
+    has_bands: np.ndarray  # (n,) bool: near dedup on and the normalised text is not empty
+
+
+def compute_keys(
+    raw_texts: Sequence[str], near: bool, ngram: int, threshold: float, num_perm: int, seed: int
+) -> RecordKeys:
+    """Exact key of every text; band keys of every text with a non-empty normalised form.
+
+    Texts with one normalised form (one exact key) share band keys: the
+    signature is computed once per exact key, then copied.
+    """
+    n = len(raw_texts)
+    normalised = [normalise_for_dedup(t) for t in raw_texts]
+    digests = [_exact_digest(t, r) for t, r in zip(normalised, raw_texts, strict=True)]
+    bands, rows = lsh_bands(threshold, num_perm) if near else (0, 0)
+    out = RecordKeys(
+        exact=np.array(digests, dtype=f"S{EXACT_WIDTH}").reshape(-1),
+        bands=np.zeros((n, bands), dtype=np.uint64),
+        has_bands=np.zeros(n, dtype=bool),
+    )
+    if near:
+        first: dict[bytes, int] = {}
+        source = np.arange(n, dtype=np.int64)
+        for i, (text, digest) in enumerate(zip(normalised, digests, strict=True)):
+            if text:
+                out.has_bands[i] = True
+                source[i] = first.setdefault(digest, i)
+        todo = np.asarray(list(first.values()), dtype=np.int64)
+        out.bands[todo] = band_keys(
+            [normalised[i] for i in todo], ngram, num_perm, seed, bands, rows
+        )
+        repeats = np.flatnonzero(out.has_bands & (source != np.arange(n)))
+        out.bands[repeats] = out.bands[source[repeats]]
+    return out
+
+
+def _assemble(keys: RecordKeys, exact: bool, near: bool) -> Signatures:
+    """A chunk's ``Signatures`` from its records' keys.
+
+    With exact dedup on, a repeat of a key seen earlier in the chunk is an
+    exact duplicate whatever else happens, so it takes no part in near dedup.
+    """
+    index: list[int] = []
+    if near:
+        seen: set[bytes] = set()
+        for i, (has, digest) in enumerate(
+            zip(keys.has_bands.tolist(), keys.exact.tolist(), strict=True)
+        ):
+            if has and not (exact and digest in seen):
+                index.append(i)
+            seen.add(digest)
+    rows = np.asarray(index, dtype=np.int64)
+    bands = keys.bands[rows] if near else np.zeros((0, 0), dtype=np.uint64)
+    return Signatures(keys=keys.exact, index=rows, bands=bands)
+
+
+def signatures(
+    raw_texts: Sequence[str],
+    exact: bool = True,
+    near: bool = True,
+    ngram: int = 5,
+    threshold: float = 0.8,
+    num_perm: int = 128,
+    seed: int = 1,
+) -> Signatures:
+    """Exact keys of every text and band keys of those near dedup needs."""
+    keys = compute_keys(raw_texts, near, ngram, threshold, num_perm, seed)
+    return _assemble(keys, exact, near)
+
+
+def key_cache_params(params: dict) -> tuple[dict, dict]:
+    """What the per-record keys depend on besides code, and their columns' widths.
+
+    ``exact`` does not count. ``threshold`` counts through the band layout it
+    gives, but the layout is not computed here (``lsh_bands`` imports datasketch
+    and scipy, ~1 s, which a warm build otherwise never needs): ``threshold`` and
+    the weights are in the key instead, and the band column's width is computed
+    only when the cache is empty. The datasketch version is in: its MinHash
+    makes the signatures.
+    """
+    if not params["near"]:
+        return {"near": False}, {"exact": EXACT_WIDTH}
+    from importlib.metadata import version
+
+    depends = {
+        "near": True,
+        "ngram": params["ngram"],
+        "threshold": params["threshold"],
+        "weights": list(_LSH_WEIGHTS),
+        "num_perm": params["num_perm"],
+        "seed": params["seed"],
+        "datasketch": version("datasketch"),
+    }
+
+    def band_width() -> int:
+        return 8 * lsh_bands(params["threshold"], params["num_perm"])[0]
+
+    return depends, {"exact": EXACT_WIDTH, "bands": band_width}
+
+
+def load_key_cache(root: Path, cache: dict | None, params: dict) -> KeyCache | None:
+    """The per-record key cache when ``cache.stages`` names ``dedup``, else None."""
+    if not cache or "dedup" not in cache.get("stages", []):
+        return None
+    depends, widths = key_cache_params(_params(params))
+    return KeyCache.load(
+        root,
+        cache["dir"],
+        "dedup",
+        depends,
+        [_exact_digest],  # the code: this module (and its ftdata imports)
+        widths,
+        cache.get("max_shards", 16),
+    )
+
+
+def load_pair_scores(root: Path, cache: dict | None, params: dict) -> PairScores | None:
+    """The cache of candidate pairs' Jaccard when ``cache.stages`` names ``dedup``, else None."""
+    if not cache or "dedup" not in cache.get("stages", []):
+        return None
+    p = _params(params)
+    if not p["near"]:
+        return None
+    depends = {"pair_jaccard": True, "ngram": p["ngram"]}
+    return PairScores(
+        KeyCache.load(
+            root,
+            cache["dir"],
+            "dedup",
+            depends,
+            [_exact_digest],  # the code: this module (and its ftdata imports)
+            {"jaccard": 8},
+            cache.get("max_shards", 16),
+        )
+    )
+
+
+def text_key(raw: str) -> str:
+    """A record's key in the key cache: a hash of its trainable text (``content_of``).
+
+    That text is all the record's keys depend on, so this is the content hash
+    that fits: records that differ only in roles or turn breaks share keys and
+    an entry. (``ftdata.record.content_hash`` would do, but hashes canonical
+    JSON of the turns: ~6x the cost, a second of a warm build at 100k.)
+    """
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+def cached_keys(
+    raw: Callable[[list[int]], list[str]], keys: list[str], params: dict, cache: KeyCache
+) -> tuple[RecordKeys, pa.Table]:
+    """``compute_keys`` of a chunk whose rows have ``text_key``s ``keys``, computing only
+    what ``cache`` lacks (once per content); ``raw(positions)`` gives those rows' texts.
+
+    Returns the keys and the cache entries of the contents computed.
+    """
+    n = len(keys)
+    rows = cache.lookup(keys)
+    first_miss: dict[str, int] = {}
+    for pos in np.flatnonzero(rows < 0).tolist():
+        first_miss.setdefault(keys[pos], pos)
+    near = params["near"]
+    width = cache.widths["bands"] // 8 if near else 0
+    if first_miss:
+        fresh = compute_keys(
+            raw(list(first_miss.values())),
+            near,
+            params["ngram"],
+            params["threshold"],
+            params["num_perm"],
+            params["seed"],
+        )
+    else:  # all cached: not even the band layout is needed (it imports datasketch)
+        fresh = RecordKeys(
+            exact=np.zeros(0, dtype=f"S{EXACT_WIDTH}"),
+            bands=np.zeros((0, width), dtype=np.uint64),
+            has_bands=np.zeros(0, dtype=bool),
+        )
+    out = RecordKeys(
+        exact=np.zeros(n, dtype=f"S{EXACT_WIDTH}"),
+        bands=np.zeros((n, width), dtype=np.uint64),
+        has_bands=np.zeros(n, dtype=bool),
+    )
+    hit = np.flatnonzero(rows >= 0)
+    if len(hit):
+        values, _ = cache.take("exact", rows[hit])
+        out.exact[hit] = values.view(f"S{EXACT_WIDTH}").reshape(-1)
+        if near:
+            values, valid = cache.take("bands", rows[hit])
+            out.bands[hit] = values.view("<u8").reshape(len(hit), width)
+            out.has_bands[hit] = valid
+    if first_miss:
+        which = {key: j for j, key in enumerate(first_miss)}
+        miss = np.flatnonzero(rows < 0)
+        src = np.fromiter((which[keys[p]] for p in miss.tolist()), dtype=np.int64, count=len(miss))
+        out.exact[miss] = fresh.exact[src]
+        out.bands[miss] = fresh.bands[src]
+        out.has_bands[miss] = fresh.has_bands[src]
+    columns = {"exact": (fresh.exact.view(np.uint8), np.ones(len(first_miss), dtype=bool))}
+    if near:
+        columns["bands"] = (fresh.bands.astype("<u8").view(np.uint8), fresh.has_bands)
+    return out, cache.entries(list(first_miss), columns)
+
+
+@dataclass
+class Verdicts:
+    """Which rows are rejected, and why; every other row is kept.
+
+    ``rejected`` maps a row position to (reason, detail, duplicate_of id),
+    in position order; ``duplicate_of`` is always a kept row's id.
+    """
+
+    n: int
+    rejected: dict[int, tuple[Reason, str, str]]
+
+    def __post_init__(self) -> None:
+        self._rows = np.array(sorted(self.rejected), dtype=np.int64)
+
+    def positions(self, start: int, stop: int) -> np.ndarray:
+        """Rejected positions in ``[start, stop)``, relative to ``start``."""
+        lo, hi = np.searchsorted(self._rows, [start, stop])
+        return self._rows[lo:hi] - start
+
+    def rejected_frame(self, rows: pd.DataFrame, positions: Iterable[int]) -> pd.DataFrame:
+        """``rows`` (the rejected records at ``positions``) with the dedup columns added."""
+        verdicts = [self.rejected[int(p)] for p in positions]
+        out = rows.reset_index(drop=True)
+        out["dup_cluster"] = _objects([v[2] for v in verdicts], out.index)
+        out["reason"] = _objects([str(v[0]) for v in verdicts], out.index)
+        out["detail"] = _objects([v[1] for v in verdicts], out.index)
+        out["duplicate_of"] = _objects([v[2] for v in verdicts], out.index)
+        return out
+
+
+def decide(
+    chunks: Sequence[Signatures],
+    lookup: Callable[[np.ndarray], tuple[dict[int, str], dict[int, str]]],
+    exact: bool = True,
+    near: bool = True,
+    ngram: int = 5,
+    threshold: float = 0.8,
+    num_perm: int = 128,
+    seed: int = 1,
+    map_all: Callable = _in_process,
+    pair_scores: PairScores | None = None,
+) -> Verdicts:
+    """Verdicts for the rows of ``chunks`` (consecutive, in input order).
+
+    ``lookup(positions)`` returns the ids and the normalised texts of those
+    rows: only rows named in a verdict or in a candidate pair are looked up.
+    With ``pair_scores`` only candidate pairs it has not scored are verified.
+    """
+    sizes = [len(c.keys) for c in chunks]
+    offsets = np.cumsum([0, *sizes])
+    n = int(offsets[-1])
+    everyone = np.arange(n, dtype=np.int64)
+    keeper = everyone.copy()  # keeper[i]: the row that row i duplicates (itself if kept)
+    if exact and n:
+        keys = np.concatenate([c.keys for c in chunks])
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        keeper = first[inverse.reshape(-1)].astype(np.int64)
+        del keys, inverse
+    exact_dups = np.flatnonzero(keeper != everyone)
+
+    candidates = np.zeros((0, 2), dtype=np.int64)
+    if near and n:
+        index = np.concatenate([c.index + o for c, o in zip(chunks, offsets[:-1], strict=True)])
+        bands = np.concatenate([c.bands for c in chunks])
+        survives = keeper[index] == index
+        candidates = band_candidates(index[survives], bands[survives])
+        del index, bands, survives
+
+    needed = np.union1d(candidates.ravel(), keeper[exact_dups])
+    ids, normalised = lookup(needed)
+    pairs = []
+    if len(candidates) and pair_scores is not None:
+        digests = np.concatenate([c.keys for c in chunks])
+        pairs = pair_scores.verified(candidates, digests, normalised, ngram, threshold, map_all)
+    elif len(candidates):
+        pairs = verified(candidates, normalised, ngram, threshold, map_all)
+
+    reasons: dict[int, Reason] = {}
+    details: dict[int, str] = {}
+    for i, first in zip(exact_dups.tolist(), keeper[exact_dups].tolist(), strict=True):
+        reasons[i] = Reason.EXACT_DUPLICATE
+        details[i] = f"exact duplicate of {ids[first]} after normalisation"
+    if pairs:
+        members = sorted({a for a, _, _ in pairs} | {b for _, b, _ in pairs})
+        local = {m: k for k, m in enumerate(members)}
+        roots = components(len(members), ((local[a], local[b]) for a, b, _ in pairs))
+        rep_of = {m: members[r] for m, r in zip(members, roots, strict=True)}
+        for i, detail in _near_details(members, pairs, rep_of, normalised, ids, ngram).items():
+            keeper[i] = rep_of[i]
+            reasons[i] = Reason.NEAR_DUPLICATE
+            details[i] = detail
+
+    # An exact duplicate of a row that was then dropped as a near duplicate
+    # points at the row finally kept.
+    rejected: dict[int, tuple[Reason, str, str]] = {}
+    for i in sorted(reasons):
+        final = int(keeper[keeper[i]])
+        if final in reasons:
+            raise AssertionError(f"dedup: row {i} points at row {final}, which is rejected too")
+        if reasons[i] is Reason.EXACT_DUPLICATE and final != keeper[i]:
+            details[i] += f", itself a near duplicate of {ids[final]}"
+        rejected[i] = (reasons[i], details[i], ids[final])
+    return Verdicts(n=n, rejected=rejected)
 
 
 def _texts(batch: pd.DataFrame) -> list[str]:
@@ -195,12 +756,12 @@ def _texts(batch: pd.DataFrame) -> list[str]:
 def _near_details(
     members: list[int],
     pairs: list[tuple[int, int, float]],
-    rep_of: list[int],
-    normalised: list[str],
-    ids: list[str],
+    rep_of: dict[int, int],
+    normalised: dict[int, str],
+    ids: dict[int, str],
     ngram: int,
 ) -> dict[int, str]:
-    """Detail per rejected near duplicate (indices into the exact survivors)."""
+    """Detail per rejected near duplicate."""
     # member -> (jaccard, -partner) of its best verified neighbour (ties: smaller index)
     best: dict[int, tuple[float, int]] = {}
     direct: dict[tuple[int, int], float] = {}
@@ -231,6 +792,16 @@ def _objects(values: list, index: pd.Index) -> pd.Series:
     return pd.Series(values, index=index, dtype=object)
 
 
+def _params(params: dict) -> dict:
+    unknown = sorted(set(params) - set(PARAMS))
+    if unknown:
+        raise ConfigError(f"dedup: unknown parameter(s) {', '.join(unknown)}")
+    merged = {**PARAMS, **params}
+    if merged["near"]:
+        _check_params(merged["ngram"], merged["threshold"], merged["num_perm"])
+    return merged
+
+
 @register("dedup", "dedup")
 def dedup(
     batch: pd.DataFrame,
@@ -246,73 +817,248 @@ def dedup(
     ``batch`` is the whole dataset in input order. See the module docstring for
     the normalisation and the representative rule.
     """
-    return dedup_with(batch, _verified_pairs, exact, near, ngram, threshold, num_perm, seed)
-
-
-def dedup_with(
-    batch: pd.DataFrame,
-    find_pairs,
-    exact: bool = True,
-    near: bool = True,
-    ngram: int = 5,
-    threshold: float = 0.8,
-    num_perm: int = 128,
-    seed: int = 1,
-) -> OpResult:
-    """``dedup`` with the verified-pair search passed in (``ftdata.ops.dedup_dask``
-    supplies a distributed one that returns the same pairs)."""
-    if near:
-        _check_params(ngram, threshold, num_perm)
-    n = len(batch)
+    p = _params(
+        {"exact": exact, "near": near, "ngram": ngram, "threshold": threshold}
+        | {"num_perm": num_perm, "seed": seed}
+    )
     ids = [str(i) for i in batch["id"]]
-    raw_texts = _texts(batch)
-    normalised = [normalise_for_dedup(t) for t in raw_texts]
+    raw = _texts(batch)
 
-    # keeper[i]: index of the row that row i is a duplicate of (itself if kept)
-    keeper = list(range(n))
-    reasons: dict[int, Reason] = {}
-    details: dict[int, str] = {}
+    def lookup(rows: np.ndarray) -> tuple[dict[int, str], dict[int, str]]:
+        rows = rows.tolist()
+        return {i: ids[i] for i in rows}, {i: normalise_for_dedup(raw[i]) for i in rows}
 
-    survivors = list(range(n))
-    if exact:
-        first_by_key: dict[str, int] = {}
-        survivors = []
-        for i in range(n):
-            first = first_by_key.setdefault(_exact_key(normalised[i], raw_texts[i]), i)
-            if first == i:
-                survivors.append(i)
-            else:
-                keeper[i] = first
-                reasons[i] = Reason.EXACT_DUPLICATE
-                details[i] = f"exact duplicate of {ids[first]} after normalisation"
+    verdicts = decide([signatures(raw, **p)], lookup, **p)
+    mask = np.zeros(len(batch), dtype=bool)
+    mask[verdicts.positions(0, len(batch))] = True
+    kept = batch[~mask].reset_index(drop=True)
+    kept["dup_cluster"] = _objects(list(kept["id"].map(str)), kept.index)
+    rejected = verdicts.rejected_frame(batch[mask], np.flatnonzero(mask))
+    return OpResult(kept=kept, rejected=rejected)
 
-    if near and survivors:
-        surv_norm = [normalised[i] for i in survivors]
-        surv_ids = [ids[i] for i in survivors]
-        pairs = find_pairs(surv_norm, ngram, threshold, num_perm, seed)
-        rep_of = components(len(survivors), ((a, b) for a, b, _ in pairs))
-        near_members = sorted({a for a, _, _ in pairs} | {b for _, b, _ in pairs})
-        near_details = _near_details(near_members, pairs, rep_of, surv_norm, surv_ids, ngram)
-        for local, detail in near_details.items():
-            i = survivors[local]
-            keeper[i] = survivors[rep_of[local]]
-            reasons[i] = Reason.NEAR_DUPLICATE
-            details[i] = detail
 
-    # An exact duplicate of a row that was then dropped as a near duplicate
-    # points at the row finally kept.
-    final = [keeper[keeper[i]] for i in range(n)]
-    for i, reason in reasons.items():
-        if reason is Reason.EXACT_DUPLICATE and final[i] != keeper[i]:
-            details[i] += f", itself a near duplicate of {ids[final[i]]}"
+# ---------------------------------------------------------------- the stage, streamed
+def _chunks(
+    path: Path, chunk_size: int, columns: Sequence[str] | None = None
+) -> Iterator[pa.Table]:
+    pf = pq.ParquetFile(path)
+    if columns is not None:
+        columns = [c for c in columns if c in pf.schema_arrow.names]
+    for batch in pf.iter_batches(batch_size=chunk_size, columns=columns):
+        yield pa.Table.from_batches([batch])
 
-    out = batch.copy()
-    out["dup_cluster"] = _objects([ids[k] for k in final], out.index)
-    rejected_mask = np.array([i in reasons for i in range(n)], dtype=bool)
-    kept = out[~rejected_mask].reset_index(drop=True)
-    rejected = out[rejected_mask].copy()
-    rejected_idx = [i for i in range(n) if i in reasons]
-    rejected["reason"] = _objects([str(reasons[i]) for i in rejected_idx], rejected.index)
-    rejected["detail"] = _objects([details[i] for i in rejected_idx], rejected.index)
-    rejected["duplicate_of"] = _objects([ids[final[i]] for i in rejected_idx], rejected.index)
-    return OpResult(kept=kept, rejected=rejected.reset_index(drop=True))
+
+def _table_texts(table: pa.Table) -> list[str]:
+    names = table.column_names
+    n = table.num_rows
+    messages = table.column("messages").to_pylist() if "messages" in names else [None] * n
+    texts = table.column("text").to_pylist() if "text" in names else [None] * n
+    return [
+        content_of(m, t if isinstance(t, str) else None)
+        for m, t in zip(messages, texts, strict=True)
+    ]
+
+
+def table_signatures(table: pa.Table, params: dict) -> Signatures:
+    """``signatures`` of a chunk's text columns."""
+    return signatures(_table_texts(table), **params)
+
+
+def chunk_signatures(
+    table: pa.Table, params: dict, cache: KeyCache | None
+) -> tuple[Signatures, pa.Table | None]:
+    """The per-chunk task executors run: the chunk's ``Signatures``, and with a key
+    cache the new entries of the records it had to compute (keyed by ``text_key``)."""
+    if cache is None:
+        return table_signatures(table, params), None
+    texts = _table_texts(table)
+    keys = [text_key(t) for t in texts]
+    record_keys, entries = cached_keys(
+        lambda positions: [texts[i] for i in positions], keys, params, cache
+    )
+    return _assemble(record_keys, params["exact"], params["near"]), entries
+
+
+def _lookup(path: Path, chunk_size: int, rows: np.ndarray) -> tuple[dict[int, str], dict[int, str]]:
+    """Ids and normalised texts of ``rows`` (sorted positions), read again from ``path``.
+
+    A text is normalised when first asked for: with ``PairScores`` most are not.
+    """
+    ids: dict[int, str] = {}
+    normalised = _Normalised()
+    start = 0
+    for table in _chunks(path, chunk_size, ("id", "messages", "text")):
+        stop = start + table.num_rows
+        lo, hi = np.searchsorted(rows, [start, stop])
+        if hi > lo:
+            wanted = rows[lo:hi]
+            part = table.take(pa.array(wanted - start))
+            for i, rid, text in zip(
+                wanted.tolist(), part.column("id").to_pylist(), _table_texts(part), strict=True
+            ):
+                ids[i] = str(rid)
+                normalised.raw[i] = text
+        start = stop
+    return ids, normalised
+
+
+class _Normalised(dict):
+    """Position -> normalised text, normalised on first access."""
+
+    def __init__(self):
+        super().__init__()
+        self.raw: dict[int, str] = {}
+
+    def __missing__(self, i: int) -> str:
+        value = self[i] = normalise_for_dedup(self.raw[i])
+        return value
+
+
+def _plain(typ: pa.DataType) -> pa.DataType:
+    """``typ`` with list items named ``item``, as ``records_to_table`` builds them.
+
+    A parquet reader names them ``element``, and the Arrow schema stored in the
+    output would then differ from the one the stage wrote before.
+    """
+    if pa.types.is_list(typ):
+        return pa.list_(_plain(typ.value_type))
+    if pa.types.is_large_list(typ):
+        return pa.large_list(_plain(typ.value_type))
+    if pa.types.is_struct(typ):
+        return pa.struct([pa.field(f.name, _plain(f.type), f.nullable) for f in typ])
+    return typ
+
+
+def _output_schema(source: pa.Schema) -> pa.Schema:
+    """The input's columns and types plus ``dup_cluster``, in ``records_to_table``'s order."""
+    fields = {f.name: pa.field(f.name, _plain(f.type)) for f in source}
+    fields["dup_cluster"] = pa.field("dup_cluster", field_type("dup_cluster") or pa.string())
+    order = [c for c in CANONICAL_COLUMNS if c in fields]
+    order += sorted(c for c in fields if c not in CANONICAL_COLUMNS)
+    return pa.schema([fields[c] for c in order])
+
+
+class _RowGroupWriter:
+    """Kept rows into ``path`` in row groups of ``ROW_GROUP_ROWS`` (atomically)."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.path, self.schema = path, schema
+        self.buffer: list[pa.Table] = []
+        self.buffered = self.rows = 0
+
+    def __enter__(self) -> _RowGroupWriter:
+        self._ctx = atomic_path(self.path)
+        self._writer = pq.ParquetWriter(self._ctx.__enter__(), self.schema, **PARQUET_OPTS)
+        return self
+
+    def write(self, table: pa.Table) -> None:
+        self.buffer.append(table)
+        self.buffered += table.num_rows
+        while self.buffered >= ROW_GROUP_ROWS:
+            self._flush(ROW_GROUP_ROWS)
+
+    def _flush(self, rows: int) -> None:
+        # One contiguous table per row group: pages then do not depend on how
+        # the input was chunked.
+        table = pa.concat_tables(self.buffer).combine_chunks()
+        self._writer.write_table(table.slice(0, rows))
+        rest = table.slice(rows)
+        self.buffer, self.buffered = [rest], rest.num_rows
+        self.rows += rows
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None and self.buffered:
+                self._flush(self.buffered)
+        finally:
+            self._writer.close()
+            self._ctx.__exit__(exc_type, exc, tb)
+
+
+def dedup_parquet(
+    source: str | Path,
+    output: str | Path,
+    rejects: str | Path,
+    params: dict,
+    executor: Executor,
+    chunk_size: int,
+    key_cache: KeyCache | None = None,
+    pair_scores: PairScores | None = None,
+) -> StageCounts:
+    """The dedup stage over files: ``source`` -> kept rows in ``output``, rejects in ``rejects``.
+
+    Signatures are computed in chunks on ``executor``, verification too; the
+    decision and every write happen here, in input order, so any executor
+    gives the same bytes. Nothing holds the record frame: what stays in memory
+    is ``Signatures`` per row, the candidates' texts, one output row group and
+    the rejected rows. With ``key_cache`` (``load_key_cache``) a record whose
+    content it holds is not normalised nor signed again; the entries computed
+    are added to it as one shard. Cached or not, the keys are the same, so the
+    outputs are the same bytes. ``pair_scores`` (``load_pair_scores``) does the
+    same for the verification of candidate pairs.
+    """
+    source, output = Path(source), Path(output)
+    p = _params(params)
+    text_columns = ("messages", "text")
+    shared = executor.share(key_cache) if key_cache is not None else None
+    sigs, entries = [], []
+    for sig, new in executor.map_ordered(
+        chunk_signatures, _chunks(source, chunk_size, text_columns), p, shared
+    ):
+        sigs.append(sig)
+        entries.append(new)
+    if key_cache is not None:
+        key_cache.write_new(entries)
+    del entries, shared
+    verdicts = decide(
+        sigs,
+        lambda rows: _lookup(source, chunk_size, rows),
+        **p,
+        map_all=executor.map_all,
+        pair_scores=pair_scores,
+    )
+    del sigs
+    if pair_scores is not None:
+        pair_scores.write_new()
+
+    counts = StageCounts("dedup")
+    reject_frames = []
+    schema = _output_schema(pq.ParquetFile(source).schema_arrow)
+    with _RowGroupWriter(output, schema) as writer:
+        start = 0
+        for table in _chunks(source, chunk_size):
+            n = table.num_rows
+            rejected = verdicts.positions(start, start + n)
+            mask = np.ones(n, dtype=bool)
+            mask[rejected] = False
+            kept = table.filter(pa.array(mask))
+            if len(rejected):
+                rows = table_to_records(table.take(pa.array(rejected)))
+                frame = verdicts.rejected_frame(rows, (rejected + start).tolist())
+                counts.reject(frame["reason"])
+                reject_frames.append(rejects_frame("dedup", frame))
+            writer.write(_with_dup_cluster(kept, schema))
+            counts.n_in += n
+            counts.out += int(mask.sum())
+            start += n
+    if start != verdicts.n or counts.rejected_total != len(verdicts.rejected):
+        raise AssertionError(
+            f"dedup: {source} changed while it was read ({verdicts.n} rows, then {start}):"
+            " accounting does not balance"
+        )
+    if not counts.out:
+        _write_empty(output, schema)
+    write_rejects(rejects, reject_frames)
+    return counts
+
+
+def _with_dup_cluster(kept: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Kept rows in the output's column order; each is its own cluster's representative."""
+    own = kept.column("id").cast(schema.field("dup_cluster").type)
+    columns = [own if name == "dup_cluster" else kept.column(name) for name in schema.names]
+    return pa.Table.from_arrays(columns, names=schema.names).cast(schema)
+
+
+def _write_empty(output: Path, schema: pa.Schema) -> None:
+    """No row kept: the file an empty frame with these columns gives, as before streaming."""
+    write_records(output, pd.DataFrame({c: pd.Series([], dtype=object) for c in schema.names}))

@@ -27,8 +27,10 @@ from ftdata.ops.lang import (
     HAN_RE,
     LATIN_WORD_RE,
     PLACEHOLDER_RE,
+    SPACE_RE,
     content_chars,
     detect_lang,
+    lang_of,
     script_counts,
     special_ratio,
     without_placeholders,
@@ -109,9 +111,8 @@ def char_repetition(turns: list[str]) -> float:
         covered = bytearray(len(marked))
         units = list(_UNIT_RE.finditer(marked))
         keys = [m.group().casefold() for m in units]
-        grams = [
-            tuple(keys[i : i + REPETITION_NGRAM]) for i in range(len(keys) - REPETITION_NGRAM + 1)
-        ]
+        # tuples built in C; the shifted slices end early on purpose (no partial n-gram)
+        grams = zip(*(keys[k:] for k in range(REPETITION_NGRAM)), strict=False)
         seen: set[tuple[str, ...]] = set()
         for i, gram in enumerate(grams):
             if gram in seen:
@@ -122,10 +123,9 @@ def char_repetition(turns: list[str]) -> float:
             if len(run.group()) >= RUN_MIN_CHARS:
                 start = run.start() + len(run.group(1))  # the first copy is not a repeat
                 covered[start : run.end()] = b"\x01" * (run.end() - start)
-        covered_total += sum(
-            1 for ch, c in zip(marked, covered, strict=True) if c and not ch.isspace()
-        )
-        chars_total += sum(1 for ch in marked if not ch.isspace())
+        spaces = [m.start() for m in SPACE_RE.finditer(marked)]
+        covered_total += covered.count(1) - sum(covered[i] for i in spaces)
+        chars_total += len(marked) - len(spaces)
     return covered_total / chars_total if chars_total else 0.0
 
 
@@ -165,7 +165,7 @@ def score_record(messages: list[dict] | None, text: str | None, glossary: Iterab
     content = content_of([{"content": t} for t in turns], None)
     en = english_readability(turns)
     zh = chinese_readability(turns)
-    han, latin, _letters = script_counts(content)
+    han, latin, letters = script_counts(content)
     share = zh_share(han, latin)
     if en and zh:
         readability = share * zh.grade + (1 - share) * en.grade
@@ -182,7 +182,7 @@ def score_record(messages: list[dict] | None, text: str | None, glossary: Iterab
         "score_reading_ease_en": en.reading_ease if en else math.nan,
         "score_grade_zh": zh.grade if zh else math.nan,
         "score_glossary": float(glossary_hits(content, glossary)),
-        "lang": detect_lang(content),
+        "lang": lang_of(han, latin, letters),
     }
 
 

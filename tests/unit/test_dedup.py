@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -41,22 +42,16 @@ def rejected_by_id(result) -> dict[str, dict]:
     return {row["id"]: row for row in result.rejected.to_dict("records")}
 
 
-class ExhaustiveLSH:
-    """Worst-case LSH: proposes every earlier record, so only the Jaccard check decides."""
-
-    def __init__(self, threshold: float, num_perm: int, weights=None):
-        self.keys: list[int] = []
-
-    def query(self, signature) -> list[int]:
-        return list(self.keys)
-
-    def insert(self, key: int, signature) -> None:
-        self.keys.append(key)
+def exhaustive_candidates(index, keys) -> np.ndarray:
+    """Worst-case LSH: every pair is a candidate, so only the Jaccard check decides."""
+    rows = sorted(int(i) for i in index)
+    pairs = [(a, b) for k, a in enumerate(rows) for b in rows[k + 1 :]]
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
 
 
 @pytest.fixture
 def exhaustive_lsh(monkeypatch):
-    monkeypatch.setattr(dedup_mod, "MinHashLSH", ExhaustiveLSH)
+    monkeypatch.setattr(dedup_mod, "band_candidates", exhaustive_candidates)
 
 
 # ------------------------------------------------------------------ helpers

@@ -14,14 +14,7 @@ import pytest
 from ftdata.errors import ConfigError
 from ftdata.executors import make_executor
 from ftdata.io import write_records
-from ftdata.ops.dedup import _verified_pairs, dedup, normalise_for_dedup
-from ftdata.ops.dedup_dask import (
-    band_candidates,
-    band_slices,
-    distributed_dedup,
-    distributed_pairs,
-    lsh_bands,
-)
+from ftdata.ops.dedup import dedup_parquet
 from ftdata.runner import op_calls, run_row_stage
 from tests.helpers import chat, frame
 
@@ -138,53 +131,20 @@ def test_clean_stage_bytes_match_between_pandas_and_a_fresh_local_cluster(tmp_pa
     assert outputs["pandas"][2]["in"] == 600
 
 
-def _near_texts(n: int) -> list[str]:
-    rng = random.Random(11)
-    bases = [
-        f"请问我的信用卡第{k}期账单为什么多收了{k * 13}元年费，能否帮我申请减免并说明原因"
-        if k % 2
-        else f"my card statement number {k} shows an annual fee of {k * 7} dollars please waive it and explain why"
-        for k in range(n // 6)
-    ]
-    texts = []
-    for i in range(n):
-        t = rng.choice(bases)
-        if rng.random() < 0.5:
-            pos = rng.randrange(len(t))
-            t = t[:pos] + rng.choice("的了吗xyz") + t[pos + 1 :]
-        texts.append(normalise_for_dedup(t) if i % 50 else "")
-    return texts
+def test_dedup_stage_bytes_match_between_pandas_and_dask(tmp_path, dask_executor, monkeypatch):
+    import ftdata.ops.dedup as dedup_mod
 
-
-def test_banded_groupby_finds_exactly_the_lsh_candidates_verified(dask_executor):
-    import ftdata.ops.dedup_dask as dd
-
-    texts = _near_texts(240)
-    expected = _verified_pairs(texts, 5, 0.8, 128, 1)
-    assert len(expected) > 50
-    saved = dd.PARTITION_ROWS, dd.VERIFY_PAIRS
-    dd.PARTITION_ROWS, dd.VERIFY_PAIRS = 97, 200  # many partitions and verify tasks
-    try:
-        on_pandas = distributed_pairs(make_executor({"kind": "pandas"}), texts, 5, 0.8, 128, 1)
-        on_dask = distributed_pairs(dask_executor, texts, 5, 0.8, 128, 1)
-    finally:
-        dd.PARTITION_ROWS, dd.VERIFY_PAIRS = saved
-    assert on_pandas == expected
-    assert on_dask == expected
-
-
-def test_band_candidates_pairs_every_member_of_a_bucket():
-    bands, rows = lsh_bands(0.8, 128)
-    parts = [band_slices((0, ["abcdefgh", "abcdefgh"]), 5, 128, 1, bands, rows)]
-    parts.append(band_slices((2, ["abcdefgh", "zzzzzzzzz", ""]), 5, 128, 1, bands, rows))
-    pairs = band_candidates(*(p[0] for p in parts)).tolist()
-    assert pairs == [[0, 1], [0, 2], [1, 2]]  # the empty text (index 4) never takes part
-
-
-def test_distributed_dedup_rejects_and_details_equal_the_op(dask_executor):
-    records = frame(*_dialogues(120))
-    expected = dedup(records)
-    got = distributed_dedup(dask_executor)(records)
-    assert len(expected.rejected) > 0
-    assert got.kept.equals(expected.kept)
-    assert got.rejected.equals(expected.rejected)
+    monkeypatch.setattr(dedup_mod, "VERIFY_PAIRS", 7)  # many verification tasks
+    src = tmp_path / "in.parquet"
+    write_records(src, frame(*_dialogues(120)))
+    outputs = {}
+    for kind, executor in (("pandas", make_executor({"kind": "pandas"})), ("dask", dask_executor)):
+        out = tmp_path / kind
+        counts = dedup_parquet(src, out / "o.parquet", out / "r.parquet", {}, executor, 16)
+        outputs[kind] = (
+            (out / "o.parquet").read_bytes(),
+            (out / "r.parquet").read_bytes(),
+            counts.as_dict(),
+        )
+    assert outputs["pandas"] == outputs["dask"]
+    assert outputs["pandas"][2]["rejected_total"] > 0

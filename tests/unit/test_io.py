@@ -11,6 +11,7 @@ from ftdata.io import (
     atomic_path,
     read_records,
     read_rejects,
+    records_to_table,
     rejects_frame,
     remove_stale_temps,
     write_records,
@@ -121,3 +122,28 @@ def test_outputs_get_ordinary_permissions_not_mkstemps_0600(tmp_path):
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "page.html").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "exports").stat().st_mode) == 0o755
+
+
+def test_writer_given_worker_built_tables_writes_the_same_bytes_as_given_frames(tmp_path):
+    """Executors hand the writer arrow tables built on their workers; a later table's
+    inferred types (all-null column, missing or extra column, a struct with other keys)
+    must land in the first table's schema exactly as the frame path puts them."""
+    first = frame(chat(("user", "a"), ("assistant", "b"), pii_types=None, pii_redacted=None))
+    first["meta_extra"] = [{"channel": "app", "csat": 5}]
+    first["score_chars"] = [1.0]
+    second = frame(
+        chat(("user", "c"), ("assistant", "d"), line=2, pii_types=["phone"], pii_redacted=True)
+    )
+    second["meta_extra"] = [{"channel": "web"}]
+    second["not_in_first"] = ["dropped"]
+    with RecordWriter(tmp_path / "frames.parquet") as writer:
+        writer.write(first)
+        writer.write(second)
+    with RecordWriter(tmp_path / "tables.parquet") as writer:
+        writer.write(records_to_table(first))
+        writer.write(records_to_table(second))
+    assert (tmp_path / "frames.parquet").read_bytes() == (tmp_path / "tables.parquet").read_bytes()
+    back = read_records(tmp_path / "tables.parquet")
+    assert list(back["pii_types"]) == [None, ["phone"]]
+    assert back.loc[1, "meta_extra"] == {"channel": "web", "csat": None}
+    assert "not_in_first" not in back.columns and back.loc[1, "score_chars"] is None
