@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from ftdata.executors import make_executor  # noqa: E402
-from ftdata.io import read_records, write_records  # noqa: E402
-from ftdata.ops.dedup_dask import distributed_dedup  # noqa: E402
+from ftdata.io import write_records  # noqa: E402
+from ftdata.ops.dedup import dedup_parquet  # noqa: E402
 from ftdata.record import new_record  # noqa: E402
-from ftdata.runner import OpCall, apply_op, op_calls, run_row_stage  # noqa: E402
+from ftdata.runner import op_calls, run_row_stage  # noqa: E402
 
 
 def load(docs: Path) -> pd.DataFrame:
@@ -92,23 +92,22 @@ def main() -> None:
         cache={},
     )
     peak = max(peak, psutil.Process().memory_info().rss)
-    records = read_records(work / "filtered.parquet")
     with make_executor(settings) as executor:
-        fn = distributed_dedup(executor) if executor.kind == "dask" else None
-        result = apply_op(
-            records,
-            OpCall("dedup", {"ngram": 5, "threshold": 0.8, "num_perm": 128, "seed": 1}),
-            "dedup",
-            fn=fn,
+        deduped = dedup_parquet(
+            work / "filtered.parquet",
+            work / "dedup.parquet",
+            work / "dedup_rej.parquet",
+            {"ngram": 5, "threshold": 0.8, "num_perm": 128, "seed": 1},
+            executor,
+            2000,
         )
-    write_records(work / "dedup.parquet", result.kept)
     peak = max(peak, psutil.Process().memory_info().rss)
     seconds = time.perf_counter() - start
     summary = json.dumps(
         {
             "executor": args.executor,
             "documents": counts.n_in,
-            "kept": len(result.kept),
+            "kept": deduped.out,
             "seconds": round(seconds, 2),
             "records_per_s": round(counts.n_in / seconds, 1),
             "peak_proc_rss_mib": round(peak / 2**20, 1),
