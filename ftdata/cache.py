@@ -190,6 +190,27 @@ def _imports_of(path: str, mtime_ns: int, size: int) -> list[str]:
 
 
 # ---------------------------------------------------------------- shards
+class ShardStore:
+    """What every cache shares: its shards under ``directory``."""
+
+    directory: Path
+
+    def shard_paths(self) -> list[Path]:
+        return sorted(self.directory.glob("*.parquet")) if self.directory.is_dir() else []
+
+
+class IndexedShardStore(ShardStore):
+    """A cache whose loaded entries are found through ``index`` (content hash -> row)."""
+
+    index: pd.Index
+
+    def lookup(self, keys: list[str]) -> np.ndarray:
+        """Row of each key, -1 where it is not cached."""
+        if not len(self.index):
+            return np.full(len(keys), -1, dtype=np.int64)
+        return self.index.get_indexer(pd.Index(keys, dtype=object))
+
+
 def _read_shards(directory: Path) -> list[pa.Table]:
     shards = sorted(directory.glob("*.parquet")) if directory.is_dir() else []
     return [t for t in (pq.read_table(p) for p in shards) if t.num_rows]
@@ -222,7 +243,7 @@ def _write_shard(directory: Path, table: pa.Table) -> Path:
 
 # ---------------------------------------------------------------- annotating ops
 @dataclass
-class OpCache:
+class OpCache(ShardStore):
     """The cached results of one op under one params hash, indexed by content hash."""
 
     op: str
@@ -249,9 +270,6 @@ class OpCache:
 
     def __len__(self) -> int:
         return len(self.table)
-
-    def shard_paths(self) -> list[Path]:
-        return sorted(self.directory.glob("*.parquet")) if self.directory.is_dir() else []
 
     def write_new(self, entries: list[pd.DataFrame]) -> Path | None:
         """Persist entries computed this run as one deterministic shard; compact if needed."""
@@ -418,7 +436,7 @@ def chain_keys(batch: pd.DataFrame) -> list[str]:
 
 
 @dataclass
-class ChainCache:
+class ChainCache(IndexedShardStore):
     """What a stage's op chain (under one params + code hash) did to each record seen."""
 
     stage: str
@@ -453,15 +471,6 @@ class ChainCache:
     def nbytes(self) -> int:
         """Memory of the loaded entries (arrow buffers; the key index comes on top)."""
         return self.table.nbytes
-
-    def shard_paths(self) -> list[Path]:
-        return sorted(self.directory.glob("*.parquet")) if self.directory.is_dir() else []
-
-    def lookup(self, keys: list[str]) -> np.ndarray:
-        """Row of each key in ``table``, -1 where it is not cached."""
-        if not len(self.index):
-            return np.full(len(keys), -1, dtype=np.int64)
-        return self.index.get_indexer(pd.Index(keys, dtype=object))
 
     def entries(self, rows: np.ndarray) -> list[tuple]:
         taken = self.table.take(pa.array(rows, type=pa.int64()))
@@ -706,7 +715,7 @@ def key_schema(widths: dict[str, int]) -> pa.Schema:
 
 
 @dataclass
-class KeyCache:
+class KeyCache(IndexedShardStore):
     """Fixed-width binary values per record content (dedup's exact and band keys), under one
     params + code hash. A value may be missing (null) for a record that has none."""
 
@@ -761,15 +770,6 @@ class KeyCache:
 
     def __len__(self) -> int:
         return len(self.index)
-
-    def shard_paths(self) -> list[Path]:
-        return sorted(self.directory.glob("*.parquet")) if self.directory.is_dir() else []
-
-    def lookup(self, keys: list[str]) -> np.ndarray:
-        """Row of each key, -1 where it is not cached."""
-        if not len(self.index):
-            return np.full(len(keys), -1, dtype=np.int64)
-        return self.index.get_indexer(pd.Index(keys, dtype=object))
 
     def take(self, column: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(values (k, width) uint8, valid (k,) bool) of cached ``rows``."""
