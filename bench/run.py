@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 SOURCES = ("bench_a", "bench_b")
 CPU_STAGES = ("clean", "dedup", "quality", "validate")
+NO_CACHE = ["cache.ops=[]", "cache.stages=[]"]  # executors compared on real work
 # The example's annotation batches name the example's records, not the bench's.
 BENCH_OVERRIDES = [
     "annotate.inputs=[]",
@@ -364,13 +365,56 @@ def ran(stdout: str) -> list[str]:
     return re.findall(r"Running stage '([^']+)'", stdout)
 
 
+def compare_executors(project: Path, scope: list[str], results: dict) -> None:
+    """The CPU-bound stages forced one at a time, per-record caches off, back to back:
+    pandas, dask with a LocalCluster per stage (the default), dask on one long-lived
+    loopback cluster (``executor.address``, how a team with a cluster runs it)."""
+    runs = {
+        "pandas": NO_CACHE,
+        "dask": ["executor=dask", *NO_CACHE],
+    }
+    with loopback_cluster(project, workers=2) as address:
+        runs["dask_cluster"] = ["executor=dask", f"executor.address={address}", *NO_CACHE]
+        for name, overrides in runs.items():
+            sh(["ftdata", "compose", *BENCH_OVERRIDES, *overrides], project)
+            results[name] = {"stages": {}}
+            for stage in CPU_STAGES:  # forced, one at a time: same inputs for every run
+                watch = Watch(["dvc", "repro", "--force", "--single-item", stage], project)
+                watch.run()
+                results[name]["stages"].update(stage_table(watch, project))
+    for name in ("dask", "dask_cluster"):
+        results[name]["speedup_vs_pandas"] = {
+            s: round(
+                results[name]["stages"][s]["records_per_s"]
+                / results["pandas"]["stages"][s]["records_per_s"],
+                2,
+            )
+            for s in CPU_STAGES
+            if s in results[name]["stages"] and s in results["pandas"]["stages"]
+        }
+        print(name, json.dumps(results[name]["speedup_vs_pandas"]), flush=True)
+    sh(["ftdata", "compose", *BENCH_OVERRIDES], project)
+    sh(["dvc", "repro", *scope], project)  # back to pandas (run cache / warm score cache)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int)
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--skip-rebuild", action="store_true")
+    parser.add_argument(
+        "--executors-only",
+        action="store_true",
+        help="rerun only the executor comparison on the built bench/out/project-N",
+    )
     args = parser.parse_args()
     out_dir = ROOT / "bench" / "out"
+    path = out_dir / f"results-{args.n}.json"
+    if args.executors_only:
+        results = json.loads(path.read_text(encoding="utf-8"))
+        compare_executors(out_dir / f"project-{args.n}", [], results)
+        path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return
     corpus = out_dir / f"corpus-{args.n}"
     if not (corpus / "truth.jsonl").is_file():
         sh([sys.executable, str(ROOT / "bench/gen.py"), str(args.n), "--out", str(corpus)], ROOT)
@@ -429,37 +473,8 @@ def main() -> None:
         )
 
     if not args.skip_dask:
-        # Back to back on the same inputs and a cold score cache: pandas, then dask with a
-        # LocalCluster per stage (the default), then dask on one long-lived loopback
-        # cluster (`executor.address`, how a team with a cluster runs it).
-        runs = {
-            "pandas": ["cache.ops=[]"],
-            "dask": ["executor=dask", "cache.ops=[]"],
-        }
-        with loopback_cluster(project, workers=2) as address:
-            runs["dask_cluster"] = ["executor=dask", f"executor.address={address}", "cache.ops=[]"]
-            for name, overrides in runs.items():
-                sh(["ftdata", "compose", *BENCH_OVERRIDES, *overrides], project)
-                results[name] = {"stages": {}}
-                for stage in CPU_STAGES:  # forced, one at a time: same inputs for every run
-                    watch = Watch(["dvc", "repro", "--force", "--single-item", stage], project)
-                    watch.run()
-                    results[name]["stages"].update(stage_table(watch, project))
-        for name in ("dask", "dask_cluster"):
-            results[name]["speedup_vs_pandas"] = {
-                s: round(
-                    results[name]["stages"][s]["records_per_s"]
-                    / results["pandas"]["stages"][s]["records_per_s"],
-                    2,
-                )
-                for s in CPU_STAGES
-                if s in results[name]["stages"] and s in results["pandas"]["stages"]
-            }
-            print(name, json.dumps(results[name]["speedup_vs_pandas"]), flush=True)
-        sh(["ftdata", "compose", *BENCH_OVERRIDES], project)
-        sh(["dvc", "repro", *scope], project)  # back to pandas (run cache / warm score cache)
+        compare_executors(project, scope, results)
 
-    path = out_dir / f"results-{args.n}.json"
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {path}")
 

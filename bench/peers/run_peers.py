@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -335,6 +336,9 @@ def main() -> None:
     for name in ("datatrove", "data_juicer"):
         if args.only and name != args.only:
             continue
+        # A fresh work dir: datatrove skips tasks its logs mark completed, and both
+        # tools would count a previous run's output files as kept documents.
+        shutil.rmtree(args.out / name, ignore_errors=True)
         results[name] = measure(
             [sys.executable, __file__, str(args.corpus), str(args.out), "--child", name], args.out
         )
