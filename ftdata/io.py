@@ -177,10 +177,15 @@ def read_records(path: str | Path) -> pd.DataFrame:
     return table_to_records(pq.read_table(path))
 
 
-def iter_record_batches(path: str | Path, batch_size: int) -> Iterator[pd.DataFrame]:
+def iter_tables(
+    path: str | Path, chunk_size: int, columns: list[str] | tuple[str, ...] | None = None
+) -> Iterator[pa.Table]:
+    """Arrow chunks of ``path`` in order, of ``columns`` (those it has) or all of them."""
     pf = pq.ParquetFile(path)
-    for batch in pf.iter_batches(batch_size=batch_size):
-        yield table_to_records(pa.Table.from_batches([batch]))
+    if columns is not None:
+        columns = [c for c in columns if c in pf.schema_arrow.names]
+    for batch in pf.iter_batches(batch_size=chunk_size, columns=columns):
+        yield pa.Table.from_batches([batch])
 
 
 def count_rows(path: str | Path) -> int:

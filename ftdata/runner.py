@@ -8,7 +8,7 @@ row, collects rejects and counts. Ops only say what they keep and why they rejec
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from ftdata.executors import make_executor
 from ftdata.io import (
     RecordWriter,
     empty_records,
+    iter_tables,
     records_to_table,
     rejects_frame,
     remove_stale_temps,
@@ -198,7 +199,7 @@ def run_row_stage(
         StageProgress(stage, total) as bar,
     ):
         shared = ex.share(caches) if caches else {}
-        chunks = (table for path in inputs for table in iter_record_tables(path, chunk_size))
+        chunks = (table for path in inputs for table in iter_tables(path, chunk_size))
         for chunk in ex.map_ordered(run_chunk, chunks, calls, stage, shared):
             counts.n_in += chunk.n_in
             bar.advance(chunk.n_in)
@@ -237,12 +238,6 @@ def run_chunk(
     # Arrow, built here: on dask that work runs on the workers, not in the writer.
     table = records_to_table(kept if len(kept.columns) else empty_records())
     return ChunkResult(len(batch), table, rejects, fresh)
-
-
-def iter_record_tables(path: str | Path, chunk_size: int) -> Iterator[pa.Table]:
-    """Arrow chunks of ``path`` (the boundaries ``io.iter_record_batches`` uses)."""
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size):
-        yield pa.Table.from_batches([batch])
 
 
 def load_caches(

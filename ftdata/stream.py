@@ -1,4 +1,5 @@
-"""Streaming for the whole-file stages (annotate, split, export): chunks in, one parquet out.
+"""Streaming for the whole-file stages (annotate, dedup, split, export): chunks in, one
+parquet out.
 
 These stages used to read the whole record frame (~10 KB of Python objects per
 record) and write it with ``io.write_records``. They now read chunks and write
@@ -22,7 +23,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ftdata.io import PARQUET_OPTS, atomic_path, empty_records, records_to_table, table_to_records
+from ftdata.io import (
+    PARQUET_OPTS,
+    atomic_path,
+    empty_records,
+    iter_tables,
+    records_to_table,
+    table_to_records,
+)
 
 # ~130 MB of Arrow at ~1 KB per record; and a 100k-record build keeps one row group.
 ROW_GROUP_ROWS = 131_072
@@ -33,17 +41,14 @@ def iter_chunks(
 ) -> Iterator[pd.DataFrame]:
     """Record frames of ``path`` in order (only those of ``columns`` it has); one empty frame
     with its columns when it has no rows, so a stage still writes a typed empty output."""
-    pf = pq.ParquetFile(path)
-    if columns is not None:
-        columns = [c for c in columns if c in pf.schema_arrow.names]
     seen = False
-    for batch in pf.iter_batches(batch_size=chunk_size, columns=columns):
+    for table in iter_tables(path, chunk_size, columns):
         seen = True
-        yield table_to_records(pa.Table.from_batches([batch]))
+        yield table_to_records(table)
     if not seen:
-        schema = pf.schema_arrow
+        schema = pq.ParquetFile(path).schema_arrow
         if columns is not None:
-            schema = pa.schema([schema.field(c) for c in columns])
+            schema = pa.schema([schema.field(c) for c in columns if c in schema.names])
         yield table_to_records(schema.empty_table())
 
 

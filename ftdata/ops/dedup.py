@@ -89,8 +89,7 @@ from ftdata.cache import KeyCache
 from ftdata.errors import ConfigError
 from ftdata.executors.base import Executor
 from ftdata.io import (
-    PARQUET_OPTS,
-    atomic_path,
+    iter_tables,
     rejects_frame,
     table_to_records,
     write_records,
@@ -100,6 +99,7 @@ from ftdata.metrics import StageCounts
 from ftdata.reasons import Reason
 from ftdata.record import CANONICAL_COLUMNS, content_of, field_type
 from ftdata.registry import OpResult, register
+from ftdata.stream import ROW_GROUP_ROWS, RowGroupWriter
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -116,9 +116,6 @@ _SHINGLE_HASH = xxhash.xxh32_intdigest
 # Candidate pairs per verification task: the task holds the shingle sets of up
 # to twice as many texts (~100 bytes per shingle), so this bounds its memory.
 VERIFY_PAIRS = 2_000
-# Kept rows per output row group. Up to this many kept rows the output is one
-# row group, as when the stage wrote one table; beyond it, memory stays bounded.
-ROW_GROUP_ROWS = 1 << 17
 PARAMS = {"exact": True, "near": True, "ngram": 5, "threshold": 0.8, "num_perm": 128, "seed": 1}
 
 
@@ -838,16 +835,6 @@ def dedup(
 
 
 # ---------------------------------------------------------------- the stage, streamed
-def _chunks(
-    path: Path, chunk_size: int, columns: Sequence[str] | None = None
-) -> Iterator[pa.Table]:
-    pf = pq.ParquetFile(path)
-    if columns is not None:
-        columns = [c for c in columns if c in pf.schema_arrow.names]
-    for batch in pf.iter_batches(batch_size=chunk_size, columns=columns):
-        yield pa.Table.from_batches([batch])
-
-
 def _table_texts(table: pa.Table) -> list[str]:
     names = table.column_names
     n = table.num_rows
@@ -887,7 +874,7 @@ def _lookup(path: Path, chunk_size: int, rows: np.ndarray) -> tuple[dict[int, st
     ids: dict[int, str] = {}
     normalised = _Normalised()
     start = 0
-    for table in _chunks(path, chunk_size, ("id", "messages", "text")):
+    for table in iter_tables(path, chunk_size, ("id", "messages", "text")):
         stop = start + table.num_rows
         lo, hi = np.searchsorted(rows, [start, stop])
         if hi > lo:
@@ -938,43 +925,6 @@ def _output_schema(source: pa.Schema) -> pa.Schema:
     return pa.schema([fields[c] for c in order])
 
 
-class _RowGroupWriter:
-    """Kept rows into ``path`` in row groups of ``ROW_GROUP_ROWS`` (atomically)."""
-
-    def __init__(self, path: Path, schema: pa.Schema):
-        self.path, self.schema = path, schema
-        self.buffer: list[pa.Table] = []
-        self.buffered = self.rows = 0
-
-    def __enter__(self) -> _RowGroupWriter:
-        self._ctx = atomic_path(self.path)
-        self._writer = pq.ParquetWriter(self._ctx.__enter__(), self.schema, **PARQUET_OPTS)
-        return self
-
-    def write(self, table: pa.Table) -> None:
-        self.buffer.append(table)
-        self.buffered += table.num_rows
-        while self.buffered >= ROW_GROUP_ROWS:
-            self._flush(ROW_GROUP_ROWS)
-
-    def _flush(self, rows: int) -> None:
-        # One contiguous table per row group: pages then do not depend on how
-        # the input was chunked.
-        table = pa.concat_tables(self.buffer).combine_chunks()
-        self._writer.write_table(table.slice(0, rows))
-        rest = table.slice(rows)
-        self.buffer, self.buffered = [rest], rest.num_rows
-        self.rows += rows
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None and self.buffered:
-                self._flush(self.buffered)
-        finally:
-            self._writer.close()
-            self._ctx.__exit__(exc_type, exc, tb)
-
-
 def dedup_parquet(
     source: str | Path,
     output: str | Path,
@@ -1003,7 +953,7 @@ def dedup_parquet(
     shared = executor.share(key_cache) if key_cache is not None else None
     sigs, entries = [], []
     for sig, new in executor.map_ordered(
-        chunk_signatures, _chunks(source, chunk_size, text_columns), p, shared
+        chunk_signatures, iter_tables(source, chunk_size, text_columns), p, shared
     ):
         sigs.append(sig)
         entries.append(new)
@@ -1024,9 +974,9 @@ def dedup_parquet(
     counts = StageCounts("dedup")
     reject_frames = []
     schema = _output_schema(pq.ParquetFile(source).schema_arrow)
-    with _RowGroupWriter(output, schema) as writer:
+    with RowGroupWriter(output, ROW_GROUP_ROWS) as writer:
         start = 0
-        for table in _chunks(source, chunk_size):
+        for table in iter_tables(source, chunk_size):
             n = table.num_rows
             rejected = verdicts.positions(start, start + n)
             mask = np.ones(n, dtype=bool)
