@@ -170,6 +170,9 @@ def check_source(name: str, cfg: Any, origin: str, root: Path, must_exist: bool 
             f"{origin}: `source.{name}.roles` maps to {bad_roles}; roles are system, user, assistant"
         )
     resolve_source_path(name, src["path"], origin, root, must_exist=must_exist)
+    from ftdata.ingest.spec import check_source_options  # glob, unmapped_label
+
+    check_source_options(name, src, origin)
     return src
 
 

@@ -60,6 +60,9 @@ class SourceConfig:
     sheet: str | None = None  # xlsx sheet name (default: first)
     records_path: str | None = None  # json: dotted path to the list of records
     heading_levels: list[int] = field(default_factory=lambda: [2, 3])  # markdown/html Q/A
+    # A raw label that label_map does not map: keep (unlabelled, raw label in meta.raw_label,
+    # counted in the ingest metrics) | reject (reason unmapped_label).
+    unmapped_label: str = "keep"
 
 
 SECTION_SCHEMAS: dict[str, Any] = {}
@@ -102,6 +105,15 @@ class IngestConfig:
     # A raw record with more content characters than this is rejected (`record_too_large`)
     # before it reaches dedup, whose MinHash would need GBs of memory for one 10 MB record.
     max_record_chars: int = 100_000
+    # Whole-file limits, checked before a reader opens a file (ftdata/ingest/files.py).
+    # Text formats are decoded whole, so a bigger file would cost several times its size
+    # in memory; such a file is refused (`file_too_large`) and the source goes on.
+    max_file_bytes: int = 1 << 30
+    # An xlsx is a zip: refused (`archive_too_large`) when its directory declares more than
+    # this many unpacked bytes, or an unpacked/packed ratio above max_compression_ratio
+    # (a 410 KB bomb unpacking to 400 MB cost openpyxl 134 s and 3.3 GB).
+    max_decompressed_bytes: int = 256 << 20
+    max_compression_ratio: float = 200.0
 
 
 @dataclass

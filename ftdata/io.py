@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -265,12 +266,24 @@ def rejects_frame(stage: str, rejected: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=REJECT_COLUMNS)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    r"""A reject's text as UTF-8 can hold it: a lone surrogate (a raw JSON ``"\ud800"``,
+    the very reason some records are rejected) is written as its escape ``\ud800``."""
+    if isinstance(value, str) and _LONE_SURROGATE.search(value):
+        return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    return value
+
+
 def write_rejects(path: str | Path, frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if f is not None and len(f)]
     df = pd.concat(frames, ignore_index=True) if frames else rejects_frame("", None)
     schema = pa.schema([(c, pa.string()) for c in REJECT_COLUMNS])
     arrays = [
-        pa.array([to_jsonable(v) for v in df[c].tolist()], type=pa.string()) for c in REJECT_COLUMNS
+        pa.array([_storable(to_jsonable(v)) for v in df[c].tolist()], type=pa.string())
+        for c in REJECT_COLUMNS
     ]
     table = pa.Table.from_arrays(arrays, schema=schema)
     with atomic_path(path) as tmp:

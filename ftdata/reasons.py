@@ -15,6 +15,15 @@ class Reason(StrEnum):
     EMPTY_RECORD = "empty_record"
     DUPLICATE_ID = "duplicate_id"
     RECORD_TOO_LARGE = "record_too_large"  # more content than ingest.max_record_chars
+    INVALID_TEXT = "invalid_text"  # a mapped string holds a lone surrogate (JSON "\\ud800")
+    UNMAPPED_LABEL = "unmapped_label"  # raw label not in label_map, unmapped_label: reject
+    # ingest, whole files: not records (no `in`, no reject row); counted per reason under
+    # `files` in data/metrics/ingest/<source>.json and warned about at the end of the stage
+    SYMLINK_OUTSIDE_PROJECT = "symlink_outside_project"  # refused, never opened
+    FILE_TOO_LARGE = "file_too_large"  # refused: more bytes than ingest.max_file_bytes
+    ARCHIVE_TOO_LARGE = "archive_too_large"  # refused: xlsx unpacks past the ingest limits
+    BINARY_FILE = "binary_file"  # only NUL bytes where text should be (zeroed / sparse file)
+    NO_RECORDS = "no_records"  # read, non-empty, yet no record (a page without Q/A)
     # clean
     NO_SUBSTANCE = "no_substance"
     PII_ONLY = "pii_only"

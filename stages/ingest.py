@@ -8,11 +8,12 @@ import pandas as pd
 
 from ftdata.compose import check_source, load_params, validated_section
 from ftdata.errors import ConfigError, GateError
-from ftdata.ingest import read_source
+from ftdata.ingest import FileLimits, read_source
+from ftdata.ingest.report import ingest_notes, warnings
 from ftdata.io import rejects_frame, remove_stale_temps, write_records, write_rejects
 from ftdata.limits import split_oversize
 from ftdata.metrics import StageCounts
-from ftdata.stage import ingest_path, metrics_path, project_root, rejects_path, stage_main
+from ftdata.stage import ingest_path, log, metrics_path, project_root, rejects_path, stage_main
 
 
 @stage_main("ingest")
@@ -28,7 +29,7 @@ def main(name: str) -> None:
     out, rej, met = ingest_path(name), rejects_path("ingest", name), metrics_path("ingest", name)
     remove_stale_temps(out, rej, met)
 
-    result = read_source(name, cfg, root)
+    result = read_source(name, cfg, root, FileLimits.from_settings(settings))
     result.records, too_large = split_oversize(result.records, settings["max_record_chars"])
     result.rejects += too_large
     counts = StageCounts(f"ingest@{name}", n_in=result.n_read, out=len(result.records))
@@ -40,10 +41,17 @@ def main(name: str) -> None:
             f"rejected ({ratio:.1%}) > ingest.max_reject_ratio {settings['max_reject_ratio']:.0%}; "
             f"first: {result.rejects[0]['detail']}"
         )
-    counts.extra = {"source": name, "kind": cfg["kind"], "license": cfg["license"]}
+    counts.extra = {
+        "source": name,
+        "kind": cfg["kind"],
+        "license": cfg["license"],
+        **ingest_notes(result, cfg),
+    }
     write_records(out, pd.DataFrame(result.records) if result.records else pd.DataFrame())
     write_rejects(rej, [rejects_frame("ingest", pd.DataFrame(result.rejects))])
     counts.write(met)
+    for line in warnings(name, result, counts.n_in, cfg):
+        log.warning("%s", line)
 
 
 if __name__ == "__main__":

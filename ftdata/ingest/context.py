@@ -19,6 +19,14 @@ class FileContext:
     rel: str  # relative to the project root, posix separators
     encoding: str | None = None  # set by text readers
     blank_lines: int = 0
+    nonfinite_to_null: int = 0  # JSON NaN / Infinity / -Infinity constants read as null
+
+    def json_constant(self, name: str) -> None:
+        """``parse_constant`` of the JSON readers: NaN and +-Infinity are not JSON (RFC 8259)
+        and no canonical field can hold them, so they read as null, counted here and in
+        ``meta.nonfinite_to_null`` (a required field holding one is then "is null")."""
+        self.nonfinite_to_null += 1
+        return None
 
     def decode(self, *, html: bool = False) -> DecodedText:
         decoded = decode_lines(self.path.read_bytes(), self.spec.encoding, html=html)

@@ -70,6 +70,21 @@ def show_bad_bytes(text: str) -> str:
     return _BAD_CHAR.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def first_surrogate(text: str) -> str | None:
+    """A lone surrogate in ``text`` (JSON can escape one, ``"\\ud800"``; UTF-8 cannot
+    encode it, so parquet cannot store it), or None."""
+    match = _SURROGATE.search(text)
+    return match.group() if match else None
+
+
+def escape_surrogates(text: str) -> str:
+    r"""``text`` with each lone surrogate written as its JSON escape ``\udXXX``."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _normalise_name(name: str) -> str:
     try:
         return codecs.lookup(name).name

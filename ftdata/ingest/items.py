@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,13 +58,20 @@ class IngestResult:
 
     ``files`` has one entry per file read: ``path`` (relative to the project
     root), ``encoding`` (None for binary formats), ``n_read``, ``blank_lines``
-    (blank text lines hold no record and are not counted in ``n_read``).
+    (blank text lines hold no record and are not counted in ``n_read``); a file
+    refused unread is in ``notes`` only.
     """
 
     records: list[dict] = field(default_factory=list)
     rejects: list[dict] = field(default_factory=list)
     n_read: int = 0
     files: list[dict] = field(default_factory=list)
+    # Files that gave no record (ftdata.ingest.files.FileNote), in file order.
+    notes: list = field(default_factory=list)
+    # raw label -> records whose label label_map does not map (kept or rejected)
+    unmapped_labels: Counter = field(default_factory=Counter)
+    nonfinite_to_null: int = 0  # JSON NaN / Infinity / -Infinity read as null
+    controls_removed: int = 0  # control / format characters removed from ids, meta, labels
 
     @property
     def conserved(self) -> bool:

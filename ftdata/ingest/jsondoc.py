@@ -15,13 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ftdata.ingest.context import FileContext
-from ftdata.ingest.encoding import has_bad_bytes, show_bad_bytes
+from ftdata.ingest.encoding import escape_surrogates, has_bad_bytes, show_bad_bytes
 from ftdata.ingest.items import RawReject, RawRow
 from ftdata.reasons import Reason
 from ftdata.record import canonical_json
 
 _WS = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder(strict=False)
 
 
 class _Stop(Exception):
@@ -38,6 +37,11 @@ class _Doc:
     line_starts: list[int]
     nul_per_line: list[int]
     array_end: int = 0
+    decoder: json.JSONDecoder | None = None
+    last_nonfinite: int = 0  # NaN / Infinity constants read as null by the last decode_at
+
+    def __post_init__(self) -> None:
+        self.decoder = json.JSONDecoder(strict=False, parse_constant=self.ctx.json_constant)
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.line_starts, offset)
@@ -60,8 +64,11 @@ class _Doc:
         return _Stop(RawReject(locator, where, raw, reason, message))
 
     def decode_at(self, offset: int, locator: str) -> tuple[object, int]:
+        before = self.ctx.nonfinite_to_null
         try:
-            return _DECODER.raw_decode(self.text, offset)
+            value, end = self.decoder.raw_decode(self.text, offset)
+            self.last_nonfinite = self.ctx.nonfinite_to_null - before
+            return value, end
         except json.JSONDecodeError as err:
             if has_bad_bytes(self.line_text(err.pos)):
                 message = f"undecodable bytes on line {err.lineno} stop the JSON parser ({err})"
@@ -205,7 +212,11 @@ def _element_row(
         return doc.ctx.decode_reject(first, source_text, locator)
     nul_count = sum(doc.nul_per_line[first - 1 : last])
     meta = {"nul_bytes_removed": nul_count} if nul_count else {}
-    return RawRow(locator, where, canonical_json(value), value, meta)
+    if doc.last_nonfinite:
+        meta["nonfinite_to_null"] = doc.last_nonfinite
+    # canonical JSON keeps ids stable across re-formatting; a lone surrogate (a "\ud800"
+    # escape) is kept escaped so the id can be hashed and the reject stored
+    return RawRow(locator, where, escape_surrogates(canonical_json(value)), value, meta)
 
 
 def _check_tail(doc: _Doc, top_level: bool) -> Iterator[RawReject]:

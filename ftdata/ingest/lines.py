@@ -23,6 +23,11 @@ def _nul_meta(count: int) -> dict:
     return {"nul_bytes_removed": count} if count else {}
 
 
+def _nonfinite_meta(ctx: FileContext, before: int, meta: dict) -> dict:
+    count = ctx.nonfinite_to_null - before
+    return {**meta, "nonfinite_to_null": count} if count else meta
+
+
 def read_jsonl(ctx: FileContext) -> Iterator[RawRow | RawReject]:
     """One JSON value per line; also Scrapy's JSON-lines feed export.
 
@@ -39,15 +44,18 @@ def read_jsonl(ctx: FileContext) -> Iterator[RawRow | RawReject]:
         if not clean.strip():
             ctx.blank_lines += 1
             continue
+        before = ctx.nonfinite_to_null
         try:
-            value = json.loads(clean, strict=False)
+            value = json.loads(clean, strict=False, parse_constant=ctx.json_constant)
         except json.JSONDecodeError as err:
+            ctx.nonfinite_to_null = before  # a rejected line's constants were never read
             yield RawReject(where, where, line, Reason.MALFORMED_JSON, str(err))
             continue
         except RecursionError:
+            ctx.nonfinite_to_null = before
             yield RawReject(where, where, line, Reason.MALFORMED_JSON, "JSON nested too deeply")
             continue
-        yield RawRow(where, where, line, value, _nul_meta(nul_count))
+        yield RawRow(where, where, line, value, _nonfinite_meta(ctx, before, _nul_meta(nul_count)))
 
 
 def _bulk_action(value: object) -> str | None:

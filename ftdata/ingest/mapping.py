@@ -8,8 +8,12 @@ canonical field is configuration (``source.<name>.fields``), resolved here.
 from __future__ import annotations
 
 import json
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
+from ftdata.ingest.encoding import first_surrogate
 from ftdata.ingest.items import RawRow, make_reject, plain
 from ftdata.ingest.spec import FieldSpec, SourceSpec
 from ftdata.reasons import Reason
@@ -49,6 +53,48 @@ def resolve(obj: Any, path: str) -> Any:
     return current
 
 
+def strip_invisible(text: str) -> tuple[str, int]:
+    """``text`` without control (Cc, but ``\\n`` ``\\t``) and format (Cf: zero-width, bidi
+    U+202E ...) characters, and how many went.
+
+    Message content gets the same treatment from the clean stage's ``remove_control``
+    op (configurable); ids, meta values and labels are no training text and get no op
+    chain, so ingest cleans them, always: a bidi override in a ``conversation_id``
+    would otherwise reach the exports and the review files reversed on screen.
+    """
+    if text.isprintable():  # the fast path: no Cc / Cf (nor Zl, Zp, odd spaces) at all
+        return text, 0
+    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf"))
+    return kept, len(text) - len(kept)
+
+
+def _surrogate_in(value: Any, path: str) -> tuple[str, str] | None:
+    """(path, character) of the first lone surrogate in a raw value, keys included."""
+    if isinstance(value, str):
+        char = first_surrogate(value)
+        return (path, char) if char else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            char = first_surrogate(str(key))
+            found = (f"{path}.{key}", char) if char else _surrogate_in(item, f"{path}.{key}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _surrogate_in(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def _record_strings(record: dict) -> Iterator[str]:
+    for turn in record["messages"]:
+        yield turn["content"]
+    for key in ("text", "label", "conversation_id", "meta"):
+        if record.get(key):
+            yield record[key]
+
+
 def _type_name(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
         type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
@@ -72,6 +118,22 @@ class RowMapper:
     def __init__(self, spec: SourceSpec, fields: FieldSpec):
         self.spec = spec
         self.fields = fields
+        self.unmapped_labels: Counter = Counter()  # raw label -> records (kept or rejected)
+        self.controls_removed = 0
+        self._unmapped: str | None = None  # the raw label of the row being built, if unmapped
+        self._removed = 0  # characters strip_invisible took from the row being built
+
+    def _visible(self, value: Any) -> Any:
+        """``value`` (a string, or a meta value's strings and keys) through strip_invisible."""
+        if isinstance(value, str):
+            text, removed = strip_invisible(value)
+            self._removed += removed
+            return text
+        if isinstance(value, dict):
+            return {self._visible(str(k)): self._visible(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._visible(v) for v in value]
+        return value
 
     # ------------------------------------------------------------ field access
     def _hint(self, row: dict, path: str) -> str:
@@ -174,14 +236,48 @@ class RowMapper:
     # ------------------------------------------------------------ the record
     def _label(self, row: dict, meta: dict) -> str | None:
         raw_label = self._get_scalar(row, "label") if self.fields.label else None
+        if raw_label is not None:
+            raw_label = self._visible(raw_label)
         if raw_label is None or not raw_label.strip():
             return None
         if not self.spec.label_map:
             return raw_label  # no map: the source already speaks taxonomy paths
         if raw_label in self.spec.label_map:
             return self.spec.label_map[raw_label]
+        self._unmapped = raw_label
+        if self.spec.unmapped_label == "reject":
+            raise FieldProblem(
+                Reason.UNMAPPED_LABEL,
+                f"field {self.fields.label!r} (fields.label) is {raw_label!r}, which "
+                f"{self.spec.key('label_map')} does not map "
+                f"({self.spec.key('unmapped_label')}: reject)",
+            )
         meta["raw_label"] = raw_label
         return None
+
+    def _check_text(self, item: RawRow, record: dict) -> None:
+        """A lone surrogate (JSON ``"\\ud800"``) cannot be encoded as UTF-8, so parquet
+        cannot store the record: reject it naming the raw field that holds one."""
+        found_in_record = next(filter(None, map(first_surrogate, _record_strings(record))), None)
+        if found_in_record is None:
+            return
+        f = self.fields
+        keys = ("id", "conversation_id", "messages", "question", "answer", "system", "text")
+        paths = [(getattr(f, k), f"fields.{k}") for k in (*keys, "label") if getattr(f, k)]
+        paths += [(path, "fields.meta") for path in f.meta]
+        hits = (
+            (found, key)
+            for path, key in paths
+            if (value := resolve(item.value, path)) is not MISSING
+            and (found := _surrogate_in(value, path))
+        )
+        # not reachable from a configured path (a meta key): name the canonical field
+        (where, char), key = next(hits, (("meta", found_in_record), "fields.meta"))
+        raise FieldProblem(
+            Reason.INVALID_TEXT,
+            f"field {where!r} ({key}) holds a lone surrogate U+{ord(char):04X} (an unpaired "
+            f"\\u{ord(char):04x} escape): not Unicode text, so it cannot be stored",
+        )
 
     def _build(self, item: RawRow) -> dict:
         row = item.value
@@ -204,14 +300,17 @@ class RowMapper:
         meta: dict = {}
         label = self._label(row, meta)
         conversation_id = self._get_scalar(row, "conversation_id") if f.conversation_id else None
-        raw_id = self._get_scalar(row, "id") if f.id else None
+        conversation_id = self._visible(conversation_id)
+        raw_id = self._visible(self._get_scalar(row, "id")) if f.id else None
         if raw_id is not None:
             meta["raw_id"] = raw_id
         for path in f.meta:
             value = resolve(row, path)
             if value is not MISSING and value is not None:
-                meta[path] = plain(value)
+                meta[path] = self._visible(plain(value))
         meta.update(item.meta)
+        if self._removed:
+            meta["control_chars_removed"] = self._removed
         return new_record(
             source=self.spec.name,
             source_kind=self.spec.kind,
@@ -227,7 +326,15 @@ class RowMapper:
 
     def map_row(self, item: RawRow) -> tuple[dict | None, dict | None]:
         """(record, None) or (None, reject) for one raw row."""
+        self._unmapped, self._removed = None, 0
         try:
-            return self._build(item), None
+            record = self._build(item)
+            self._check_text(item, record)
         except FieldProblem as problem:
+            if problem.reason == Reason.UNMAPPED_LABEL:
+                self.unmapped_labels[self._unmapped] += 1
             return None, make_reject(self.spec.name, item, problem.reason, problem.message)
+        if self._unmapped is not None:
+            self.unmapped_labels[self._unmapped] += 1
+        self.controls_removed += self._removed
+        return record, None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -20,6 +20,7 @@ from ftdata.errors import ConfigError, SourceError
 from ftdata.record import ROLES, SOURCE_KINDS
 
 PAGE_FORMATS = ("markdown", "html")
+UNMAPPED_LABEL_CHOICES = ("keep", "reject")
 # With the schema default glob "*", a directory source reads only the files its
 # format can hold (a crawl folder also holds images; a parquet folder _SUCCESS).
 DEFAULT_GLOBS: dict[str, tuple[str, ...]] = {
@@ -85,6 +86,7 @@ class SourceSpec:
     sheet: str | None = None
     records_path: str | None = None
     heading_levels: tuple[int, ...] = (2, 3)
+    unmapped_label: str = "keep"
 
     def key(self, name: str) -> str:
         """The config key a message should name, e.g. ``source.faq.fields.answer``."""
@@ -127,6 +129,28 @@ def _require(section: dict, key: str, where: str) -> str:
     return value
 
 
+def check_glob(pattern: str, key: str) -> None:
+    """A glob selects files *inside* the source folder; pathlib would raise on an absolute
+    one (NotImplementedError) and follow ``..`` out of the folder."""
+    pure = PurePosixPath(pattern.replace("\\", "/"))
+    if pure.is_absolute() or PureWindowsPath(pattern).drive or ".." in pure.parts:
+        raise ConfigError(
+            f"{key}: {pattern!r} must be relative to the source folder (e.g. '*.jsonl' or "
+            "'**/*.json'), not absolute or climbing out with '..'; point the source's path "
+            "at the folder instead"
+        )
+
+
+def check_source_options(name: str, section: dict, origin: str) -> None:
+    """The checks ``ftdata compose`` shares with the stage's own ``parse_spec``."""
+    try:
+        check_glob(section.get("glob") or "*", f"source.{name}.glob")
+        unmapped = section.get("unmapped_label") or "keep"
+        _check_choice(unmapped, UNMAPPED_LABEL_CHOICES, f"source.{name}.unmapped_label")
+    except ConfigError as err:
+        raise ConfigError(f"{origin}: {err}") from None
+
+
 def _check_choice(value: str, choices: tuple[str, ...], key: str) -> None:
     if value not in choices:
         raise ConfigError(f"{key}: {value!r} is not one of {', '.join(choices)}")
@@ -154,7 +178,10 @@ def parse_spec(name: str, cfg: dict) -> SourceSpec:
         sheet=_opt_str(cfg, "sheet", where),
         records_path=_opt_str(cfg, "records_path", where),
         heading_levels=tuple(cfg.get("heading_levels") or (2, 3)),
+        unmapped_label=_opt_str(cfg, "unmapped_label", where) or "keep",
     )
+    check_glob(spec.glob, f"{where}.glob")
+    _check_choice(spec.unmapped_label, UNMAPPED_LABEL_CHOICES, f"{where}.unmapped_label")
     _check_choice(spec.format, SOURCE_FORMATS, f"{where}.format")
     _check_choice(spec.kind, SOURCE_KINDS, f"{where}.kind")
     for raw_role, role in spec.roles.items():
