@@ -239,6 +239,17 @@ class RecordWriter:
 
 
 # ---------------------------------------------------------------- rejects
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    r"""A reject's text as UTF-8 can hold it: a lone surrogate (a raw JSON ``"\ud800"``,
+    the very reason some records are rejected) is written as its escape ``\ud800``."""
+    if isinstance(value, str) and _LONE_SURROGATE.search(value):
+        return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    return value
+
+
 def rejects_frame(stage: str, rejected: pd.DataFrame) -> pd.DataFrame:
     """Rejected records, whole, as one JSON column plus the fields people filter on."""
     if rejected is None or not len(rejected):
@@ -255,26 +266,15 @@ def rejects_frame(stage: str, rejected: pd.DataFrame) -> pd.DataFrame:
             {
                 "stage": stage,
                 "reason": str(rec["reason"]),
-                "detail": rec.get("detail") or "",
+                "detail": _storable(rec.get("detail") or ""),
                 "id": rec.get("id"),
                 "source": rec.get("source"),
-                "locator": rec.get("locator"),
+                "locator": _storable(rec.get("locator")),
                 "duplicate_of": rec.get("duplicate_of"),
-                "record": body,
+                "record": _storable(body),
             }
         )
     return pd.DataFrame(rows, columns=REJECT_COLUMNS)
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _storable(value: Any) -> Any:
-    r"""A reject's text as UTF-8 can hold it: a lone surrogate (a raw JSON ``"\ud800"``,
-    the very reason some records are rejected) is written as its escape ``\ud800``."""
-    if isinstance(value, str) and _LONE_SURROGATE.search(value):
-        return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
-    return value
 
 
 def write_rejects(path: str | Path, frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ftdata.ingest.encoding import escape_surrogates
 from ftdata.reasons import Reason
 from ftdata.record import record_id
 
@@ -41,14 +42,19 @@ class RawReject:
 
 
 def make_reject(source: str, item: RawRow | RawReject, reason: Reason, message: str) -> dict:
-    """The reject row ``read_source`` returns: the detail starts with ``item.where``."""
+    """The reject row ``read_source`` returns: the detail starts with ``item.where``.
+
+    A lone surrogate (JSON ``"\\ud800"``) is kept as its escape, so the id can be
+    hashed and the reject stored as UTF-8.
+    """
+    raw = escape_surrogates(item.raw)
     return {
-        "id": record_id(source, item.locator, item.raw),
+        "id": record_id(source, item.locator, raw),
         "source": source,
         "locator": item.locator,
         "reason": Reason(reason),
-        "detail": f"{item.where}: {message}",
-        "raw": item.raw,
+        "detail": escape_surrogates(f"{item.where}: {message}"),
+        "raw": raw,
     }
 
 
