@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import os
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -18,12 +19,14 @@ import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ftdata.compose import check_source
 from ftdata.errors import ConfigError, SourceError
 from ftdata.ingest import FileLimits, read_source
 from ftdata.ingest.context import FileContext
-from ftdata.io import read_rejects, rejects_frame, write_rejects
+from ftdata.io import count_rows, read_rejects, rejects_frame, write_records, write_rejects
 from ftdata.reasons import Reason
 from tests.miniproject import balanced, make_project, metrics, rejects, run_stage, source_cfg
 
@@ -63,6 +66,7 @@ def _stage(tmp_path, monkeypatch, sources: dict, files: dict, **ingest):
 # ---------------------------------------------------------------- 1. lone surrogates
 # The JSON text holds the six characters \ud800: valid JSON, but the decoded string
 # cannot be encoded as UTF-8, and writing it to parquet crashed the whole stage.
+META_QA = {"question": "question", "answer": "answer", "meta": ["m"]}
 SURROGATE_LINE = '{"question": "账单\\ud800查询", "answer": "登录手机银行。"}\n'
 
 
@@ -137,6 +141,26 @@ def test_the_ingest_stage_rejects_a_surrogate_line_and_goes_on(tmp_path, monkeyp
     (reject,) = rejects(project, "ingest", "src")
     assert reject["detail"].startswith(f"{rel}:3: field 'question'")
     assert "\\ud800" in reject["record"]
+
+
+# Any string, lone surrogates included, as JSON with escapes (how they arrive).
+WITH_SURROGATES = st.text(
+    alphabet=st.one_of(st.characters(), st.integers(0xD800, 0xDFFF).map(chr)), max_size=12
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(WITH_SURROGATES, WITH_SURROGATES, WITH_SURROGATES), max_size=4))
+def test_any_json_string_ends_as_a_stored_record_or_a_stored_reject(rows):
+    data = "".join(json.dumps({"question": q, "answer": a, "m": m}) + "\n" for q, a, m in rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        result = _read(root, {"data/raw/s.jsonl": data}, "data/raw/s.jsonl", fields=META_QA)
+        assert len(result.records) + len(result.rejects) == len(rows)
+        if result.records:
+            write_records(root / "out.parquet", pd.DataFrame(result.records))
+        write_rejects(root / "rej.parquet", [rejects_frame("ingest", pd.DataFrame(result.rejects))])
+        assert count_rows(root / "rej.parquet") == len(result.rejects)
 
 
 # ---------------------------------------------------------------- 2. symlinks
