@@ -13,6 +13,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -199,7 +200,7 @@ def _open_sheet(ctx: FileContext):  # -> (workbook, worksheet)
 
     try:
         workbook = openpyxl.load_workbook(ctx.path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as err:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ParseError) as err:
         raise _unreadable(ctx, "xlsx", err) from None
     sheet = ctx.spec.sheet
     if sheet is not None and sheet not in workbook.sheetnames:
@@ -212,13 +213,33 @@ def _open_sheet(ctx: FileContext):  # -> (workbook, worksheet)
     return workbook, worksheet
 
 
+def _broken_sheet(ctx: FileContext, sheet: str, row_no: int, err: Exception) -> RawReject:
+    """The sheet's XML breaks off (bad markup, or a character XML forbids such as
+    ``&#xD800;``): the rows before are kept, the rest is one reject, as a JSON file's
+    unparseable tail is."""
+    where = f"{ctx.rel}:{sheet}!{row_no}"
+    message = (
+        f"the sheet's XML is malformed from here on ({err}); the rest of the sheet was not read"
+    )
+    return RawReject(f"{ctx.rel}#{sheet}!{row_no}", where, message, Reason.MALFORMED_ROW, message)
+
+
 def read_xlsx(ctx: FileContext) -> Iterator[RawRow | RawReject]:
     """First non-empty row is the header; fully empty rows are blank lines, not records."""
     workbook, worksheet = _open_sheet(ctx)
     try:
         worksheet.reset_dimensions()  # trust the cells, not the (often wrong) stored dimension
         header: list[str] | None = None
-        for row_no, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        rows = enumerate(worksheet.iter_rows(values_only=True), start=1)
+        row_no = 0
+        while True:
+            try:
+                row_no, cells = next(rows)
+            except StopIteration:
+                return
+            except (ParseError, zipfile.BadZipFile) as err:
+                yield _broken_sheet(ctx, worksheet.title, row_no + 1, err)
+                return
             if all(_is_empty(v) for v in cells):
                 ctx.blank_lines += 1
                 continue

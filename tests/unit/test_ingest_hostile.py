@@ -122,6 +122,21 @@ def test_surrogate_bytes_in_a_csv_are_undecodable_bytes_of_their_row(tmp_path):
     )
 
 
+def test_a_surrogate_character_reference_in_xlsx_xml_rejects_the_rest_of_the_sheet(tmp_path):
+    """XML forbids ``&#xD800;``: the parser stops there; it was a ParseError traceback."""
+    data = _patch_sheet(_workbook_bytes(3), QA[1]["question"].encode(), b"Q&#xD800;Q")
+    result = _read(tmp_path, {"data/raw/s.xlsx": data}, "data/raw/s.xlsx", "xlsx")
+    assert len(result.records) == 1  # row 2, before the bad one
+    (reject,) = result.rejects
+    assert (
+        reject["reason"] == Reason.MALFORMED_ROW and reject["locator"] == "data/raw/s.xlsx#Sheet!3"
+    )
+    assert reject["detail"].startswith(
+        "data/raw/s.xlsx:Sheet!3: the sheet's XML is malformed from here on (reference to "
+        "invalid character number"
+    )
+
+
 def test_the_rejects_writer_stores_lone_surrogates_escaped(tmp_path):
     reject = {"id": "x", "source": "s", "locator": "s:1", "reason": "invalid_text"}
     reject |= {"detail": "s:1: \ud800", "raw": '{"q": "\udc80"}'}
@@ -293,19 +308,25 @@ def _workbook_bytes(rows: int = 3) -> bytes:
     return buffer.getvalue()
 
 
-def _bomb(padding: int) -> bytes:
-    """A valid workbook whose sheet XML carries ``padding`` bytes of comment: deflate packs
-    repetitive XML ~1000:1, which is how a 410 KB file unpacks to 400 MB."""
-    source = zipfile.ZipFile(io.BytesIO(_workbook_bytes()))
+def _patch_sheet(workbook: bytes, old: bytes, new: bytes) -> bytes:
+    """``workbook`` with ``old`` replaced by ``new`` in its sheet XML (re-zipped)."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bomb:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as patched:
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
-                head, sep, body = data.partition(b"?>")
-                data = head + sep + b"<!--" + b" " * padding + b"-->" + body
-            bomb.writestr(info.filename, data)
+                assert old in data
+                data = data.replace(old, new, 1)
+            patched.writestr(info.filename, data)
     return buffer.getvalue()
+
+
+def _bomb(padding: int) -> bytes:
+    """A valid workbook whose sheet XML carries ``padding`` bytes of comment: deflate packs
+    repetitive XML ~1000:1, which is how a 410 KB file unpacks to 400 MB."""
+    comment = b"<!--" + b" " * padding + b"-->"
+    return _patch_sheet(_workbook_bytes(), b"<sheetData>", comment + b"<sheetData>")
 
 
 def test_an_xlsx_zip_bomb_is_refused_from_its_zip_directory(tmp_path, monkeypatch):
