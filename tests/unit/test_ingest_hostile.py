@@ -137,6 +137,19 @@ def test_a_surrogate_character_reference_in_xlsx_xml_rejects_the_rest_of_the_she
     )
 
 
+def test_malformed_workbook_xml_is_an_unreadable_file_naming_it(tmp_path):
+    source = zipfile.ZipFile(io.BytesIO(_workbook_bytes()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as patched:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b'name="Sheet"', b'name="S&#xD800;"')
+            patched.writestr(info.filename, data)
+    with pytest.raises(SourceError, match=r"data/raw/w\.xlsx is not a readable xlsx file"):
+        _read(tmp_path, {"data/raw/w.xlsx": buffer.getvalue()}, "data/raw/w.xlsx", "xlsx")
+
+
 def test_the_rejects_writer_stores_lone_surrogates_escaped(tmp_path):
     reject = {"id": "x", "source": "s", "locator": "s:1", "reason": "invalid_text"}
     reject |= {"detail": "s:1: \ud800", "raw": '{"q": "\udc80"}'}
