@@ -9,7 +9,7 @@ import pandas as pd
 from ftdata.compose import check_source, load_params, validated_section
 from ftdata.errors import ConfigError, GateError
 from ftdata.ingest import FileLimits, read_source
-from ftdata.ingest.report import ingest_notes, warnings
+from ftdata.ingest.summary import ingest_notes, warnings
 from ftdata.io import rejects_frame, remove_stale_temps, write_records, write_rejects
 from ftdata.limits import split_oversize
 from ftdata.metrics import StageCounts
