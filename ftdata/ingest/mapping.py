@@ -64,8 +64,9 @@ def strip_invisible(text: str) -> tuple[str, int]:
     """
     if text.isprintable():  # the fast path: no Cc / Cf (nor Zl, Zp, odd spaces) at all
         return text, 0
-    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf"))
-    return kept, len(text) - len(kept)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")  # line breaks stay breaks
+    kept = "".join(c for c in lines if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf"))
+    return kept, len(lines) - len(kept)
 
 
 def _surrogate_in(value: Any, path: str) -> tuple[str, str] | None:

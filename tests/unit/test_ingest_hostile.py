@@ -508,6 +508,14 @@ def test_bidi_and_zero_width_characters_leave_ids_meta_and_labels(tmp_path):
     assert record["messages"][0]["content"] == "q\u202e?"  # content: clean's remove_control
 
 
+def test_line_breaks_in_meta_values_stay_line_breaks(tmp_path):
+    line = {"question": "q", "answer": "a", "note": "one\r\ntwo\rthree\u0007"}
+    fields = {"question": "question", "answer": "answer", "meta": ["note"]}
+    result = _read(tmp_path, {"data/raw/s.jsonl": jl(line)}, "data/raw/s.jsonl", fields=fields)
+    meta = json.loads(result.records[0]["meta"])
+    assert meta["note"] == "one\ntwo\nthree" and meta["control_chars_removed"] == 1
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "scrapy", "elk", "json"])
 def test_json_nan_and_infinity_read_as_null_and_are_counted_in_every_json_reader(tmp_path, fmt):
     body = '{"question": "q", "answer": "a", "score": NaN, "n": [Infinity, -Infinity]}'
