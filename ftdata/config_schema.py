@@ -102,6 +102,9 @@ class IngestConfig:
     # A raw record with more content characters than this is rejected (`record_too_large`)
     # before it reaches dedup, whose MinHash would need GBs of memory for one 10 MB record.
     max_record_chars: int = 100_000
+    # Ingest rejects keep the raw line with its PII redacted (the rejects are a DVC out that
+    # `dvc push` copies to every remote); true keeps the line exactly as read, PII included.
+    keep_raw_rejects: bool = False
 
 
 @dataclass

@@ -12,6 +12,7 @@ from ftdata.ingest import read_source
 from ftdata.io import rejects_frame, remove_stale_temps, write_records, write_rejects
 from ftdata.limits import split_oversize
 from ftdata.metrics import StageCounts
+from ftdata.ops.pii_fields import configured_types, redact_new_records
 from ftdata.stage import ingest_path, metrics_path, project_root, rejects_path, stage_main
 
 
@@ -40,9 +41,17 @@ def main(name: str) -> None:
             f"rejected ({ratio:.1%}) > ingest.max_reject_ratio {settings['max_reject_ratio']:.0%}; "
             f"first: {result.rejects[0]['detail']}"
         )
-    counts.extra = {"source": name, "kind": cfg["kind"], "license": cfg["license"]}
+    # Ids, labels and meta are made private where they are born (contents: clean's redact_pii).
+    pii_fields = redact_new_records(result.records, configured_types(root))
+    counts.extra = {
+        "source": name,
+        "kind": cfg["kind"],
+        "license": cfg["license"],
+        "pii_fields_redacted": pii_fields,
+    }
     write_records(out, pd.DataFrame(result.records) if result.records else pd.DataFrame())
-    write_rejects(rej, [rejects_frame("ingest", pd.DataFrame(result.rejects))])
+    keep_raw = settings["keep_raw_rejects"]
+    write_rejects(rej, [rejects_frame("ingest", pd.DataFrame(result.rejects), keep_raw)])
     counts.write(met)
 
 
