@@ -268,7 +268,7 @@ def write_review(path: str | Path, rows: list[dict], types: Iterable[str]) -> in
 _REJECTS = FieldRedactor()
 
 
-def scrub_reject(record: dict | None, raw: str | None, detail: str, keep_raw: bool) -> tuple:
+def scrub_reject(record: dict | None, raw: str | None, detail: Any, keep_raw: bool) -> tuple:
     """(record, raw, detail) of one reject with no PII left: every type is redacted (a
     reject is never training data, so a look-alike masked here costs nothing). With
     ``keep_raw`` (``ingest.keep_raw_rejects``) the raw line stays as it was read."""
@@ -276,4 +276,4 @@ def scrub_reject(record: dict | None, raw: str | None, detail: str, keep_raw: bo
         record = _REJECTS.record(record)[0]
     if raw is not None and not keep_raw:
         raw = _REJECTS.text(raw)[0]
-    return record, raw, _REJECTS.text(detail)[0] if detail else detail
+    return record, raw, _REJECTS.text(detail)[0] if isinstance(detail, str) else detail
