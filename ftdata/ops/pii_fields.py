@@ -34,6 +34,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,6 +267,18 @@ def write_review(path: str | Path, rows: list[dict], types: Iterable[str]) -> in
 
 
 _REJECTS = FieldRedactor()
+# A record id (16 hex digits) in a detail ("near duplicate of 3021...") is ftdata's own
+# reference, not user text; one that happens to be all digits and pass Luhn would
+# otherwise come out as <BANK_CARD> and the reference would be lost.
+_RECORD_ID = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{16}(?![0-9A-Za-z])")
+
+
+def _detail(detail: str) -> str:
+    parts, pos = [], 0
+    for m in _RECORD_ID.finditer(detail):
+        parts += [_REJECTS.text(detail[pos : m.start()])[0], m.group(0)]
+        pos = m.end()
+    return "".join([*parts, _REJECTS.text(detail[pos:])[0]])
 
 
 def scrub_reject(record: dict | None, raw: str | None, detail: Any, keep_raw: bool) -> tuple:
@@ -276,4 +289,4 @@ def scrub_reject(record: dict | None, raw: str | None, detail: Any, keep_raw: bo
         record = _REJECTS.record(record)[0]
     if raw is not None and not keep_raw:
         raw = _REJECTS.text(raw)[0]
-    return record, raw, _REJECTS.text(detail)[0] if isinstance(detail, str) else detail
+    return record, raw, _detail(detail) if isinstance(detail, str) else detail

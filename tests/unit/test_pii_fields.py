@@ -330,3 +330,17 @@ def test_a_build_with_redact_pii_in_clean_leaves_no_residual_pii_for_the_export(
     assert set(statuses.values()) == {0}, statuses
     m = metrics(project, "export")
     assert m["residual_pii"]["records"] == 0 and set(m["residual_pii"]["types"].values()) == {0}
+
+
+def test_record_ids_quoted_in_a_reject_detail_are_not_mistaken_for_bank_cards():
+    rep = "6222021234567894"  # 16 hex digits, all decimal, Luhn-valid: an id, not a card here
+    rejected = rec()
+    rejected.update(reason=Reason.NEAR_DUPLICATE, detail=f"near duplicate of {rep} (jaccard 0.8)")
+    rejected["duplicate_of"] = rep
+    row = rejects_frame("dedup", pd.DataFrame([rejected])).iloc[0]
+    assert row["detail"] == f"near duplicate of {rep} (jaccard 0.8)"
+    assert row["duplicate_of"] == rep
+    leaked = rejects_frame(
+        "clean", pd.DataFrame([{**rejected, "detail": f"matched '回拨{PHONE}' in messages[0]"}])
+    ).iloc[0]
+    assert leaked["detail"] == "matched '回拨<PHONE>' in messages[0]"
