@@ -12,7 +12,7 @@ from ftdata.ingest import read_source
 from ftdata.io import rejects_frame, remove_stale_temps, write_records, write_rejects
 from ftdata.limits import split_oversize
 from ftdata.metrics import StageCounts
-from ftdata.ops.pii_fields import configured_types, redact_new_records
+from ftdata.ops.pii_fields import configured_types, redact_new_records, scrub_reject
 from ftdata.stage import ingest_path, metrics_path, project_root, rejects_path, stage_main
 
 
@@ -39,7 +39,7 @@ def main(name: str) -> None:
         raise GateError(
             f"source `{name}` ({cfg['path']}): {counts.rejected_total} of {counts.n_in} raw records "
             f"rejected ({ratio:.1%}) > ingest.max_reject_ratio {settings['max_reject_ratio']:.0%}; "
-            f"first: {result.rejects[0]['detail']}"
+            f"first: {scrub_reject(None, None, result.rejects[0]['detail'], False)[2]}"
         )
     # Ids, labels and meta are made private where they are born (contents: clean's redact_pii).
     pii_fields = redact_new_records(result.records, configured_types(root))
