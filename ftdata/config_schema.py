@@ -114,6 +114,9 @@ class IngestConfig:
     # (a 410 KB bomb unpacking to 400 MB cost openpyxl 134 s and 3.3 GB).
     max_decompressed_bytes: int = 256 << 20
     max_compression_ratio: float = 200.0
+    # Ingest rejects keep the raw line with its PII redacted (the rejects are a DVC out that
+    # `dvc push` copies to every remote); true keeps the line exactly as read, PII included.
+    keep_raw_rejects: bool = False
 
 
 @dataclass

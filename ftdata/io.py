@@ -250,23 +250,38 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def rejects_frame(stage: str, rejected: pd.DataFrame) -> pd.DataFrame:
-    """Rejected records, whole, as one JSON column plus the fields people filter on."""
+def rejects_frame(stage: str, rejected: pd.DataFrame, keep_raw: bool = False) -> pd.DataFrame:
+    """Rejected records, whole, as one JSON column plus the fields people filter on.
+
+    Every reject of every stage is built here, so this is where rejects are made
+    private: the record (or the raw line an ingest reject keeps) and its detail
+    go through PII redaction; ``locator`` stays so the raw line can be found.
+    ``keep_raw`` (``ingest.keep_raw_rejects``) keeps the raw line as read.
+    """
     if rejected is None or not len(rejected):
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in REJECT_COLUMNS})
+    # Imported here: io sits below the ops, and importing ftdata.ops at module level
+    # would load every op module (and the runner, which imports io) from io.
+    from ftdata.ops.pii_fields import scrub_reject
+
     rows = []
     record_cols = [
         c for c in rejected.columns if c not in ("reason", "detail", "duplicate_of", "raw")
     ]
     for rec in rejected.to_dict("records"):
         body = rec.get("raw")
+        detail = rec.get("detail") or ""
         if body is None or (isinstance(body, float) and np.isnan(body)):
-            body = canonical_json(to_jsonable({c: rec.get(c) for c in record_cols}))
+            record = to_jsonable({c: rec.get(c) for c in record_cols})
+            record, _, detail = scrub_reject(record, None, detail, keep_raw)
+            body = canonical_json(record)
+        else:
+            _, body, detail = scrub_reject(None, str(body), detail, keep_raw)
         rows.append(
             {
                 "stage": stage,
                 "reason": str(rec["reason"]),
-                "detail": _storable(rec.get("detail") or ""),
+                "detail": _storable(detail),
                 "id": rec.get("id"),
                 "source": rec.get("source"),
                 "locator": _storable(rec.get("locator")),

@@ -28,10 +28,10 @@ from ftdata.io import (
     remove_stale_temps,
     to_jsonable,
     write_json,
-    write_jsonl,
     write_rejects,
 )
 from ftdata.metrics import StageCounts
+from ftdata.ops.pii_fields import configured_types, write_review
 from ftdata.stage import (
     INTERIM,
     METRICS,
@@ -103,8 +103,10 @@ def main() -> None:
     write_rejects(rej, rejected)
     write_string_table(ANNOTATIONS, result.votes.to_dict("records"), VOTE_COLUMNS)
     write_string_table(ANNOTATION_REJECTS, result.annotation_rejects, REJECT_FIELDS)
-    write_jsonl(CONFLICTS, result.review)
-    write_jsonl(REANNOTATE, result.reannotate)
+    # Review files are under data/processed: every string field redacted (annotator names too).
+    types = configured_types(root)
+    write_review(CONFLICTS, result.review, types)
+    write_review(REANNOTATE, result.reannotate, types)
     for name, rows in result.plots.items():
         write_json(PLOTS / f"{name}.json", rows)
     counts.write(met)

@@ -18,6 +18,7 @@ from ftdata.io import (
     write_rejects,
 )
 from ftdata.metrics import StageCounts
+from ftdata.ops.pii_fields import configured_types, write_review
 from ftdata.stage import (
     METRICS,
     PROCESSED,
@@ -72,7 +73,7 @@ def main() -> None:
     deepest = max(result.confusion_rows, default=0)
     result.counts.write(OUTPUTS["metrics"])
     write_rejects(OUTPUTS["rejects"], [rejects_frame("evaluate", result.rejects)])
-    write_jsonl(OUTPUTS["hard"], result.hard_examples)
+    write_review(OUTPUTS["hard"], result.hard_examples, configured_types(root))
     write_json(OUTPUTS["confusion"], result.confusion_rows.get(deepest, []))
     write_json(OUTPUTS["confusion_top"], result.confusion_rows.get(1, []))
     m = result.metrics

@@ -20,13 +20,14 @@ from ftdata.io import (
     rejects_frame,
     remove_stale_temps,
     to_jsonable,
-    write_jsonl,
     write_rejects,
 )
 from ftdata.licenses import check_export_licenses, license_violations
 from ftdata.metrics import StageCounts
 from ftdata.ops.feedback import review_candidates
+from ftdata.ops.pii_fields import FieldRedactor, configured_types, write_review
 from ftdata.reasons import Reason
+from ftdata.record import params_hash
 from ftdata.runner import OpCall, apply_op
 from ftdata.schemas import errors_of
 from ftdata.stage import (
@@ -91,6 +92,17 @@ def main() -> None:
     counts = StageCounts("export")
     files = {fmt: dict.fromkeys(SPLITS, 0) for fmt in formats}
     held_rejects, invalid_rejects, candidates, unlicensed = [], [], [], []
+    # The last line of defence: every string field of every record is redacted again here,
+    # whatever clean.ops holds; what it still finds is counted as residual PII (0 expected).
+    redactor = FieldRedactor(configured_types(root))
+    residual, residual_records = dict.fromkeys(redactor.types, 0), 0
+    guard_entry = {
+        "stage": "export",
+        "op": "redact_fields",
+        "params_hash": params_hash(
+            {"op": "redact_fields", "params": {"types": list(redactor.types)}}
+        ),
+    }
 
     # Every output is built in a temp file or directory and renamed into place when the
     # block ends without error: a licence violation found at the end writes none of them.
@@ -114,6 +126,11 @@ def main() -> None:
 
         for records in iter_chunks(out_path("validate"), chunk_size(root)):
             counts.n_in += len(records)
+            records, found = redactor.frame(records, guard_entry)
+            residual_records += sum(bool(kinds) for kinds in found)
+            for kinds in found:
+                for kind in kinds:
+                    residual[kind] += 1
             # Production feedback waits in the review queue until adjudicated (ftdata/ops/feedback.py).
             held = apply_op(records, hold, "export")
             records = held.kept
@@ -154,7 +171,7 @@ def main() -> None:
             # Intent classification JSONL per split: text, label path, label at each level.
             classification.add(kept)
 
-        write_jsonl(REVIEW / "feedback_candidates.jsonl", candidates)
+        write_review(REVIEW / "feedback_candidates.jsonl", candidates, redactor.types)
         # Before any export is in place: a licence outside export.accepted_licenses fails the build.
         check_export_licenses(
             pd.concat(unlicensed, ignore_index=True) if unlicensed else pd.DataFrame(),
@@ -166,7 +183,12 @@ def main() -> None:
             json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
 
-    counts.extra = {"files": files, "classification": classification.counts()}
+    counts.extra = {
+        "files": files,
+        "classification": classification.counts(),
+        # records in which the export still found PII (redacted before writing), per type
+        "residual_pii": {"records": residual_records, "types": residual},
+    }
     write_rejects(rej, held_rejects + invalid_rejects)
     counts.write(met)
 

@@ -13,6 +13,7 @@ from ftdata.ingest.summary import ingest_notes, warnings
 from ftdata.io import rejects_frame, remove_stale_temps, write_records, write_rejects
 from ftdata.limits import split_oversize
 from ftdata.metrics import StageCounts
+from ftdata.ops.pii_fields import configured_types, redact_new_records, scrub_reject
 from ftdata.stage import ingest_path, log, metrics_path, project_root, rejects_path, stage_main
 
 
@@ -39,16 +40,20 @@ def main(name: str) -> None:
         raise GateError(
             f"source `{name}` ({cfg['path']}): {counts.rejected_total} of {counts.n_in} raw records "
             f"rejected ({ratio:.1%}) > ingest.max_reject_ratio {settings['max_reject_ratio']:.0%}; "
-            f"first: {result.rejects[0]['detail']}"
+            f"first: {scrub_reject(None, None, result.rejects[0]['detail'], False)[2]}"
         )
+    # Ids, labels and meta are made private where they are born (contents: clean's redact_pii).
+    pii_fields = redact_new_records(result.records, configured_types(root))
     counts.extra = {
         "source": name,
         "kind": cfg["kind"],
         "license": cfg["license"],
+        "pii_fields_redacted": pii_fields,
         **ingest_notes(result, cfg),
     }
     write_records(out, pd.DataFrame(result.records) if result.records else pd.DataFrame())
-    write_rejects(rej, [rejects_frame("ingest", pd.DataFrame(result.rejects))])
+    keep_raw = settings["keep_raw_rejects"]
+    write_rejects(rej, [rejects_frame("ingest", pd.DataFrame(result.rejects), keep_raw)])
     counts.write(met)
     for line in warnings(name, result, counts.n_in, cfg):
         log.warning("%s", line)

@@ -232,6 +232,12 @@ def redact_pii(batch: pd.DataFrame, types: list[str] | tuple[str, ...] = PII_TYP
     turns, its ``text``) is only placeholders and punctuation after redaction
     is rejected as ``pii_only``; its rejected copy is the redacted one, so the
     rejects file never holds the PII either.
+
+    Only contents: ids, labels and meta are identity columns the clean chain's
+    cache re-attaches from its input, so they are redacted at ingest, where they
+    are born, and again at the export boundary (ftdata/ops/pii_fields.py); the
+    ``pii_types`` found there arrive here and are merged. Rejects of ops that run
+    before this one are redacted where every reject is built (io.rejects_frame).
     """
     kinds = check_types(types)
     out = batch.copy()
