@@ -26,3 +26,28 @@ def test_card_names_the_manifest_as_the_previous_release():
     block = card[card.index("## Previous release") :]
     assert block.splitlines()[2].startswith("The last release before this build: data_v1.0.")
     assert "| tag | data_v1.0 |" in block
+
+
+def test_release_summary_says_the_report_shows_the_previous_release():
+    from ftdata.release import ReleaseResult, release_markdown
+
+    manifest = {
+        "git_commit": "f" * 40,
+        "params_hash": "p" * 12,
+        "counts": {"exported_records": 3, "raw_records": 5, "splits": {"train": 3}},
+    }
+    result = ReleaseResult(
+        version="1.1",
+        tag="data_v1.1",
+        commit="c" * 40,
+        manifest_path="data/release/manifest.json",
+        manifest=manifest,
+        remote={},
+        pushed=0,
+        previous="data_v1.0",
+    )
+    text = release_markdown(result)
+    assert "built before it: their release section shows data_v1.0" in text
+    assert "`git show data_v1.1:data/release/manifest.json`" in text
+    first = release_markdown(ReleaseResult(**{**result.as_dict(), "previous": None}))
+    assert "shows no release (this is the first)" in first
