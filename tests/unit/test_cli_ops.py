@@ -10,7 +10,7 @@ from ftdata.registry import all_ops
 
 def test_ftdata_ops_prints_no_rst_markup():
     # Some first docstring lines carry RST literals; the listing must not show the backticks.
-    marked = [op for op in all_ops().values() if "``" in op.doc.splitlines()[0]]
+    marked = [op for op in all_ops().values() if "``" in (op.doc.splitlines() or [""])[0]]
     assert marked, "no op docstring uses ``literal`` markup any more: pick another case"
     result = CliRunner().invoke(app, ["ops"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
