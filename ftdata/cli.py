@@ -8,6 +8,7 @@ or record not found; 2 config error, bad argument or unknown revision;
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ftdata.errors import FtdataError
 
@@ -69,6 +71,26 @@ def compose(
     typer.echo(f"wrote {path}")
 
 
+# RST inline markup in op docstrings: ``literal`` and :role:`target` (docstrings are
+# written for Sphinx-style readers; the terminal gets the words, literals in a style).
+_RST_INLINE = re.compile(r"``(?P<literal>.+?)``|:[\w:.-]+:`(?P<role>[^`]+)`")
+
+
+def rst_line_to_text(line: str) -> Text:
+    """One docstring line as rich Text: RST literals styled, the markup itself dropped."""
+    text = Text()
+    pos = 0
+    for match in _RST_INLINE.finditer(line):
+        text.append(line[pos : match.start()])
+        if match.group("literal") is not None:
+            text.append(match.group("literal"), style="bold cyan")
+        else:
+            text.append(match.group("role").lstrip("~"))
+        pos = match.end()
+    text.append(line[pos:])
+    return text
+
+
 @app.command()
 def ops() -> None:
     """List the ops a config may name, by stage."""
@@ -76,7 +98,7 @@ def ops() -> None:
 
     table = Table("stage", "op", "what it does")
     for op in sorted(all_ops().values(), key=lambda o: (o.stage, o.name)):
-        table.add_row(op.stage, op.name, op.doc.splitlines()[0] if op.doc else "")
+        table.add_row(op.stage, op.name, rst_line_to_text(op.doc.splitlines()[0] if op.doc else ""))
     Console().print(table)
 
 

@@ -10,6 +10,7 @@ licences) are added to the configured ones.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,46 @@ if TYPE_CHECKING:
     from ftdata.report_html import ReportData
 
 SPLITS = ("train", "val", "test")
+
+# Licence ids the Hugging Face Hub knows (https://hf.co/docs/hub/repositories-licenses), the
+# ones a fine-tuning dataset is likely to carry. Any other licence is `license: other` with
+# its name in `license_name`, the hub's keys for a custom licence.
+HUB_LICENSES = frozenset(
+    """apache-2.0 mit bsd-2-clause bsd-3-clause cc0-1.0 cc-by-2.0 cc-by-2.5 cc-by-3.0 cc-by-4.0
+    cc-by-sa-3.0 cc-by-sa-4.0 cc-by-nc-2.0 cc-by-nc-3.0 cc-by-nc-4.0 cc-by-nd-4.0
+    cc-by-nc-nd-3.0 cc-by-nc-nd-4.0 cc-by-nc-sa-2.0 cc-by-nc-sa-3.0 cc-by-nc-sa-4.0
+    cdla-sharing-1.0 cdla-permissive-1.0 cdla-permissive-2.0 odc-by odbl pddl gpl-3.0
+    lgpl-3.0 agpl-3.0 mpl-2.0 unlicense openrail other unknown""".split()
+)
+
+
+def hub_license_fields(licences: list[str], dataset_name: str) -> dict:
+    """``license`` (a hub id, or a list of them) and, for licences the hub does not know,
+    ``license: other`` with ``license_name`` (one id: the licence's, or the dataset's when
+    several custom licences are mixed; the card's licence table names each)."""
+    known = sorted({lic.strip().lower() for lic in licences if lic.strip().lower() in HUB_LICENSES})
+    custom = sorted({lic for lic in licences if lic.strip().lower() not in HUB_LICENSES})
+    ids = [k for k in known if k != "other"] + (["other"] if custom or "other" in known else [])
+    out: dict = {"license": (ids[0] if len(ids) == 1 else ids) if ids else "unknown"}
+    if custom:
+        out["license_name"] = (
+            _slug(custom[0]) if len(custom) == 1 else f"{_slug(dataset_name)}-source-licences"
+        )
+    return out
+
+
+def _slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split()) or "custom"
+
+
+def language_shares(records) -> list[tuple[str, int, float]]:
+    """``[(lang, records, share)]`` of the exported records, most common first (the quality
+    stage's detected ``lang``: zh / en / mixed / other)."""
+    if not len(records) or "lang" not in records.columns:
+        return []
+    counts = Counter(str(v) for v in records["lang"] if isinstance(v, str) and v)
+    total = sum(counts.values())
+    return [(lg, n, n / total) for lg, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def _size_category(n: int) -> str:
@@ -161,15 +202,15 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
     records = data.records
     n = len(records)
     licences = sorted({str(s.get("license", "")) for s in data.sources.values()})
-    langs = (
-        sorted({str(v) for v in records["lang"] if v}) if n and "lang" in records.columns else []
-    )
+    shares = language_shares(records)
+    # The hub wants ISO 639 codes: the detector's `mixed` / `other` are not languages.
+    iso = sorted(lg for lg, _, _ in shares if re.fullmatch(r"[a-z]{2,3}", lg))
     has_labels = bool(n) and any(isinstance(v, str) and v for v in records["label"])
     front = {
         "pretty_name": data.title,
-        "language": [lg for lg in langs if lg != "mixed"] or ["zh"],
-        "license": licences[0] if len(licences) == 1 else "other",
-        "license_details": ", ".join(licences) if len(licences) > 1 else None,
+        "language": iso or ["zh"],
+        "multilinguality": "multilingual" if len(iso) > 1 else "monolingual",
+        **hub_license_fields(licences, export.get("dataset_name") or data.title),
         "size_categories": [_size_category(n)],
         "task_categories": ["text-generation"] + (["text-classification"] if has_labels else []),
         "configs": [
@@ -206,6 +247,13 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
         f"`llamafactory/{export.get('dataset_name', 'dataset')}_{{alpaca,sharegpt}}_{{split}}.json` with `dataset_info.json` "
         "(LLaMA-Factory), `records.parquet` (every column: id, source, raw locator, label, split, lineage `ops`, quality scores).",
     ]
+    if shares:
+        out += [
+            "",
+            "Languages of the exported records (detected by the quality stage, column `lang`): "
+            + ", ".join(f"{lg} {count} ({share:.1%})" for lg, count, share in shares)
+            + ".",
+        ]
     if export.get("system_prompt"):
         out += ["", f"System prompt added to every chat sample: {export['system_prompt']}"]
 
@@ -307,12 +355,20 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
     out.append("")
 
     manifest = data.optional.get("manifest")
-    out += ["## Last release", ""]
+    out += ["## Previous release", ""]
     if manifest:
         fields = [
             (k, v)
             for k, v in manifest.items()
             if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+        ]
+        # The card is built before `ftdata release` writes the manifest of the release
+        # that ships it: what it can show is the release before.
+        out += [
+            f"The last release before this build: {manifest.get('tag', '?')}. This card is built "
+            "before its own release is cut; that release's manifest is in its tag "
+            "(`git show data_vX.Y:data/release/manifest.json`).",
+            "",
         ]
         out.append(_md_table(["field", "value"], fields))
     else:

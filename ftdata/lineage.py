@@ -216,7 +216,7 @@ def lineage(root: str | Path, record_id: str, rev: str | None = None) -> Lineage
         raw=raw_line(revision, record.get("locator"), source_cfg),
         label=record.get("label"),
         split=split,
-        ops=[dict(o) for o in record.get("ops") or []],
+        ops=[_op_entry(o) for o in record.get("ops") or []],
         parents=_parent_info(revision, list(record.get("parents") or [])),
         annotations=[dict(a) for a in record.get("annotations") or []],
         export=export,
@@ -224,6 +224,20 @@ def lineage(root: str | Path, record_id: str, rev: str | None = None) -> Lineage
         first_release=releases[0] if releases else None,
         releases=releases,
     )
+
+
+def _op_entry(entry: dict) -> dict:
+    """A record's ``ops`` entry, plus whether that op can change content at all.
+
+    The record keeps every op that touched it, scorers and flaggers included
+    (DESIGN.md's ``ops`` contract); the registry knows which ops only add fields,
+    so the lineage can tell "changed it" from "scored it". An op the registry
+    does not know (a plugin not installed, a retired name) counts as a change.
+    """
+    from ftdata.registry import all_ops
+
+    op = all_ops().get(str(entry.get("op")))
+    return {**dict(entry), "changes_content": op.changes_content if op else True}
 
 
 def to_markdown(item: Lineage) -> str:
@@ -238,7 +252,9 @@ def to_markdown(item: Lineage) -> str:
     if raw.get("text") is not None:
         text = raw["text"] if len(raw["text"]) <= 200 else raw["text"][:199] + "…"
         lines.append(f"  > {text}")
-    if item.ops:
+    changed = [(i, o) for i, o in enumerate(item.ops, 1) if o.get("changes_content", True)]
+    annotated = [(i, o) for i, o in enumerate(item.ops, 1) if not o.get("changes_content", True)]
+    if changed:
         lines += [
             "- ops that changed it:",
             "",
@@ -247,11 +263,19 @@ def to_markdown(item: Lineage) -> str:
         ]
         lines += [
             f"  | {i} | {o.get('stage')} | {o.get('op')} | `{o.get('params_hash')}` |"
-            for i, o in enumerate(item.ops, 1)
+            for i, o in changed
         ]
         lines.append("")
     else:
-        lines.append("- ops that changed it: none (kept as ingested)")
+        lines.append("- ops that changed it: none (content as ingested)")
+    if annotated:
+        lines.append(
+            "- ops that scored or flagged it (fields added, content unchanged): "
+            + ", ".join(
+                f"#{i} {o.get('stage')}/{o.get('op')} (`{o.get('params_hash')}`)"
+                for i, o in annotated
+            )
+        )
     if item.parents:
         lines.append(
             "- parents: "

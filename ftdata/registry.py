@@ -38,19 +38,30 @@ class Op:
     fn: BatchOp
     stage: str
     doc: str
+    # False for ops that only add fields (scores, flags) and never rewrite a record's
+    # messages or text: their lineage entry says "scored / flagged", not "changed".
+    changes_content: bool = True
 
 
 _OPS: dict[str, Op] = {}
 _loaded_builtins = False
 
 
-def register(name: str, stage: str) -> Callable[[BatchOp], BatchOp]:
+def register(
+    name: str, stage: str, *, changes_content: bool = True
+) -> Callable[[BatchOp], BatchOp]:
     """Register ``fn(batch, **params) -> OpResult`` under ``name`` for ``stage``."""
 
     def deco(fn: BatchOp) -> BatchOp:
         if name in _OPS and _OPS[name].fn is not fn:
             raise ValueError(f"op {name!r} registered twice")
-        _OPS[name] = Op(name=name, fn=fn, stage=stage, doc=(fn.__doc__ or "").strip())
+        _OPS[name] = Op(
+            name=name,
+            fn=fn,
+            stage=stage,
+            doc=(fn.__doc__ or "").strip(),
+            changes_content=changes_content,
+        )
         return fn
 
     return deco

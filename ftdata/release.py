@@ -631,6 +631,13 @@ def release_markdown(result: ReleaseResult) -> str:
         lines.append("- GTO tags: " + ", ".join(f"`{t}`" for t in result.gto_tags))
     if result.changes and result.previous:
         lines.append(f"- since {result.previous}: {_changes_text(result.changes)}")
+    # The build (report, card) comes before the release that tags it, so its release
+    # section can only show the one before; say so where the user cuts the release.
+    lines.append(
+        f"- the report and dataset card in this release were built before it: their release "
+        f"section shows {result.previous or 'no release (this is the first)'}; {result.tag}'s "
+        f"manifest is `git show {result.tag}:{result.manifest_path}`"
+    )
     lines.append(
         f"- publish: `git push origin {result.tag}"
         + "".join(f" {t}" for t in result.gto_tags)

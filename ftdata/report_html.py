@@ -802,7 +802,7 @@ def section_release(data: ReportData) -> str:
     if not manifest:
         return _section(
             "release",
-            "Release",
+            "Previous release",
             _na("release manifest (data/release/manifest.json; written by `ftdata release`)"),
         )
     keys = [
@@ -810,7 +810,15 @@ def section_release(data: ReportData) -> str:
         for k, v in manifest.items()
         if isinstance(v, (str, int, float)) and not isinstance(v, bool)
     ]
-    return _section("release", "Release", _table(["field", "value"], keys))
+    # `ftdata release` writes the manifest after the build it tags, so a build's report
+    # can only show the release before it.
+    note = (
+        f'<p class="muted">The last release before this build: {esc(manifest.get("tag", "?"))}. '
+        "This report is built before its own release is cut, so a release never shows itself "
+        "here; its manifest is in the tag (<code>git show data_vX.Y:data/release/manifest.json"
+        "</code>).</p>"
+    )
+    return _section("release", "Previous release", note + _table(["field", "value"], keys))
 
 
 def render(data: ReportData) -> str:
@@ -839,7 +847,7 @@ def render(data: ReportData) -> str:
         ("annotation", "Annotation", section_annotation),
         ("evaluation", "Evaluation", section_evaluation),
         ("examples", "Examples", section_examples),
-        ("release", "Release", section_release),
+        ("release", "Previous release", section_release),
     ]
     nav = "".join(f'<a href="#{a}">{esc(t)}</a>' for a, t, _ in sections)
     body = "".join(fn(data) for _, _, fn in sections)

@@ -224,7 +224,7 @@ def _previous(value) -> list[str]:
         return []
 
 
-@register("compliance", "clean")
+@register("compliance", "clean", changes_content=False)
 def compliance(batch: pd.DataFrame, rules=()) -> OpResult:
     """Flag or reject records that match a compliance rule (keywords / regexes from conf).
 

@@ -205,7 +205,7 @@ def add_scores(batch: pd.DataFrame, glossary: Iterable[str]) -> pd.DataFrame:
     return out
 
 
-@register("score", STAGE)
+@register("score", STAGE, changes_content=False)
 def score(batch: pd.DataFrame, *, glossary: list[str]) -> OpResult:
     """Add the quality scores; reject nothing.
 
