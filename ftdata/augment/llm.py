@@ -76,6 +76,9 @@ def scrub_key(text: str, key: str) -> str:
     return text
 
 
+_LOG_KEYS: list[str] = []  # keys scrubbed from log records, in the order clients met them
+
+
 def scrub_logs_of(key: str) -> None:
     """Scrub ``key`` from every log record this process emits from now on.
 
@@ -83,29 +86,33 @@ def scrub_logs_of(key: str) -> None:
     echoes the key in a header would put it in a build log that CI keeps; a
     filter on our own loggers would not see those records, a record factory does.
     Records are built only once a logger has decided to emit them, so the cost is
-    one string search per emitted line.
+    one string search per key and emitted line. One factory serves every key.
     """
-    if len(key) < MIN_SCRUBBED_KEY:
+    if len(key) < MIN_SCRUBBED_KEY or key in _LOG_KEYS:
         return
-    previous = logging.getLogRecordFactory()
-    if key in getattr(previous, "ftdata_scrubbed_keys", ()):
-        return
+    if not _LOG_KEYS:
+        previous = logging.getLogRecordFactory()
 
-    def factory(*args, **kwargs):
-        record = previous(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string is the handler's to report
+        def factory(*args, **kwargs):
+            record = previous(*args, **kwargs)
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a bad format string is the handler's to report
+                return record
+            scrubbed = message
+            for known in _LOG_KEYS:
+                scrubbed = scrub_key(scrubbed, known)
+            if scrubbed != message:
+                record.msg, record.args = scrubbed, ()
+            if record.exc_info:
+                text = logging.Formatter().formatException(record.exc_info)
+                for known in _LOG_KEYS:
+                    text = scrub_key(text, known)
+                record.exc_text = text
             return record
-        scrubbed = scrub_key(message, key)
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, ()
-        if record.exc_info:
-            record.exc_text = scrub_key(logging.Formatter().formatException(record.exc_info), key)
-        return record
 
-    factory.ftdata_scrubbed_keys = (*getattr(previous, "ftdata_scrubbed_keys", ()), key)
-    logging.setLogRecordFactory(factory)
+        logging.setLogRecordFactory(factory)
+    _LOG_KEYS.append(key)
 
 
 # ------------------------------------------------------------------ templates
