@@ -7,6 +7,8 @@ so a killed stage never leaves a half-written output behind.
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import json
 import os
 import re
@@ -30,9 +32,42 @@ os.umask(_UMASK)
 
 
 # ---------------------------------------------------------------- atomic files
+# A rename is atomic but not durable: after a power cut the directory entry may
+# point at a file whose blocks never reached the disk (a zero-length parquet
+# file). So the temp file is fsynced before the rename and the directory after.
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # a platform that cannot open directories (Windows) cannot fsync them either
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a directory; the rename stays atomic
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """Every file, then every directory bottom-up, so the tree is on disk before it is named."""
+    for folder, _dirs, files in os.walk(root, topdown=False):
+        for name in files:
+            _fsync_file(Path(folder, name))
+        _fsync_dir(Path(folder))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temp path beside ``path``; rename it over ``path`` only on success."""
+    """Yield a temp path beside ``path``; on success fsync it, rename it over ``path``
+    and fsync the directory, so the target is the old file or the complete new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -42,34 +77,114 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp_path
         # mkstemp creates 0600; outputs get the usual permissions (0666 less the umask).
         os.chmod(tmp_path, 0o666 & ~_UMASK)
+        _fsync_file(tmp_path)
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+@functools.cache
+def _renameat2():
+    """glibc's ``renameat2`` (Linux >= 3.15, glibc >= 2.28), or None where it does not exist."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        func = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    func.restype = ctypes.c_int
+    return func
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the names ``a`` and ``b`` in one atomic step; False if the platform or the
+    filesystem cannot (the caller then moves the old folder aside and back)."""
+    import ctypes
+
+    func = _renameat2()
+    if func is None:
+        return False
+    if func(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def _aside(path: Path) -> Path:
+    """Where the old folder waits while the new one is renamed in (fallback swap only)."""
+    return path.parent / f".{path.name}.old.tmp"
+
+
+def _recover_dir(path: Path) -> None:
+    """Undo a swap that a crash cut short: a missing folder whose old copy waits aside
+    is put back (the new one was never complete at the target, so the old one wins)."""
+    aside = _aside(path)
+    if aside.is_dir() and not path.exists():
+        os.rename(aside, path)
+        _fsync_dir(path.parent)
 
 
 @contextlib.contextmanager
 def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Build a directory in a temp sibling and swap it into place on success."""
+    """Build a directory in a temp sibling and swap it into place on success.
+
+    Crash-safe at every step (``tests/unit/test_atomic_dir_crash.py`` kills a real
+    process at each one): the new tree is fsynced before it is named; the swap is
+    one ``renameat2(RENAME_EXCHANGE)``, so the target path always holds the old
+    or the complete new folder; then the directory is fsynced and the old folder
+    (now at the temp name) deleted. Where the exchange is not available the old
+    folder is renamed to ``.<name>.old.tmp`` first and the new one renamed in: a
+    crash between the two renames leaves no folder at the target, and the next
+    ``atomic_dir`` or ``remove_stale_temps`` on it renames the old one back.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _recover_dir(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_UMASK)
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
+        _fsync_tree(tmp)
+        if path.exists() and _exchange(tmp, path):
+            old = tmp  # the exchange left the old folder at the temp name
+        elif path.exists():
+            old = _aside(path)
+            if old.exists():
+                shutil.rmtree(old)
+            os.rename(path, old)
+            try:
+                os.rename(tmp, path)
+            except BaseException:
+                os.rename(old, path)  # an error, not a crash: put the old folder back now
+                raise
+        else:
+            old = None
+            os.rename(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _fsync_dir(path.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def remove_stale_temps(*targets: str | Path) -> None:
-    """Delete temp files a killed earlier run left beside ``targets``."""
+    """Delete temp files and folders a killed earlier run left beside ``targets``
+    (after putting back an old folder a cut-short ``atomic_dir`` swap left aside)."""
     for target in targets:
         target = Path(target)
         if target.parent.is_dir():
+            _recover_dir(target)
             for stale in target.parent.glob(f".{target.name}.*.tmp"):
                 if stale.is_dir():
                     shutil.rmtree(stale, ignore_errors=True)

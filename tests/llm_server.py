@@ -14,6 +14,12 @@ stage's client is tested end to end over real HTTP without model weights:
   (``slow`` sleeps past the client's timeout); after the queue, every request
   gets ``server.default`` (``ok``). ``POST /control {"script": [...]}`` does
   the same from another process.
+- Echo modes, a server that hands the request's ``Authorization`` header back
+  (a debugging proxy, a misconfigured gateway): ``echo`` answers normally with
+  the header inside every field of the content (and in an ``X-Echo-Authorization``
+  response header), ``echo_not_json`` as plain text, ``echo_500`` / ``echo_400`` /
+  ``echo_401`` in the error body, ``echo_malformed`` in a truncated 200 body.
+  ``server.default = "echo"`` echoes on every request.
 - ``server.requests`` counts completion requests (``GET /stats`` too);
   ``server.prompts`` keeps the last user message of each, and
   ``server.auth_headers`` the Authorization headers, so tests can check
@@ -148,8 +154,18 @@ class FakeLLMServer:
                     self._send(404, b'{"error": {"message": "not found"}}')
                     return
                 body = json.loads(raw)
-                server.auth_headers.append(self.headers.get("Authorization", ""))
+                auth = self.headers.get("Authorization", "")
+                server.auth_headers.append(auth)
                 mode = server._next_mode(body)
+                echoed = f"you sent Authorization: {auth}"
+                if mode in ("echo_500", "echo_400", "echo_401"):
+                    status = int(mode[-3:])
+                    error = {"error": {"message": echoed, "type": "echo", "code": status}}
+                    self._send(status, json.dumps(error).encode())
+                    return
+                if mode == "echo_malformed":
+                    self._send(200, json.dumps({"id": echoed}).encode()[:-1] + b', "choices": [')
+                    return
                 if mode == "429":
                     self._send(
                         429,
@@ -165,9 +181,18 @@ class FakeLLMServer:
                     return
                 if mode == "slow":
                     time.sleep(server.slow_seconds)
-                content = {"empty": "", "not_json": "Sure! Here is a rewrite: 好的"}.get(mode)
+                content = {
+                    "empty": "",
+                    "not_json": "Sure! Here is a rewrite: 好的",
+                    "echo_not_json": f"Sure! ({echoed}) 好的",
+                }.get(mode)
                 if content is None:
                     content = server.responder(body)
+                if mode == "echo":
+                    fields = json.loads(content)
+                    content = json.dumps(
+                        {k: f"{v} ({echoed})" for k, v in fields.items()}, ensure_ascii=False
+                    )
                 reply = {
                     "id": "chatcmpl-test",
                     "object": "chat.completion",
@@ -182,7 +207,8 @@ class FakeLLMServer:
                     ],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                 }
-                self._send(200, json.dumps(reply, ensure_ascii=False).encode("utf-8"))
+                headers = {"X-Echo-Authorization": auth} if mode == "echo" else None
+                self._send(200, json.dumps(reply, ensure_ascii=False).encode("utf-8"), headers)
 
         return Handler
 

@@ -112,5 +112,13 @@ class LlmCache:
         with self._lock:
             self.stats.written += 1
 
+    def replace_response(self, key: str, response: str) -> None:
+        """Rewrite one entry's response in place (the client scrubs an old entry this way)."""
+        entry = json.loads(self.path(key).read_text(encoding="utf-8"))
+        entry["response"] = response
+        write_text(
+            self.path(key), json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+        )
+
     def __len__(self) -> int:
         return sum(1 for _ in self.directory.glob("??/*.json")) if self.directory.is_dir() else 0

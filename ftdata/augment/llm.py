@@ -18,8 +18,13 @@ exponential backoff (``Retry-After`` honoured) on 429 / 5xx / timeouts /
 connection errors / malformed bodies, and a per-build call budget. The API
 key is read from the environment variable NAMED in params
 (``augment.llm.api_key_env``), handed to the client and nothing else: it
-is not in params, the cache, records, metrics or log lines (error texts are
-scrubbed of it in case a server echoes it).
+is not in params, the cache, records, metrics or log lines. A server may
+echo the request's ``Authorization`` header (a debugging proxy, a misconfigured
+gateway) in a completion, an error body or a malformed response: every text
+that comes back is scrubbed before it is cached, parsed, logged or written
+(:func:`scrub_key`: the key, and its JSON- and URL-escaped forms, become
+``<REDACTED_API_KEY>``); a cache entry written before the scrub is rewritten
+when it is read. Response headers are never stored.
 
 Responses must be a JSON object with the template's ``fields`` as non-empty
 strings in the expected language; otherwise the would-be record is rejected
@@ -53,6 +58,61 @@ OP_TEMPLATES = {
     "boundary": ("boundary",),
 }
 FENCE_RE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
+REDACTED_KEY = "<REDACTED_API_KEY>"
+# Shorter "keys" are placeholders such as vLLM's `EMPTY`, not secrets: scrubbing
+# them would rewrite ordinary words in the model's text.
+MIN_SCRUBBED_KEY = 8
+
+
+def scrub_key(text: str, key: str) -> str:
+    """``text`` with every copy of ``key`` (as is, JSON-escaped, URL-escaped) replaced by
+    ``<REDACTED_API_KEY>``, so ``Bearer <key>`` becomes ``Bearer <REDACTED_API_KEY>``."""
+    if not text or len(key) < MIN_SCRUBBED_KEY:
+        return text
+    from urllib.parse import quote
+
+    for form in dict.fromkeys((key, json.dumps(key)[1:-1], quote(key, safe=""))):
+        text = text.replace(form, REDACTED_KEY)
+    return text
+
+
+_LOG_KEYS: list[str] = []  # keys scrubbed from log records, in the order clients met them
+
+
+def scrub_logs_of(key: str) -> None:
+    """Scrub ``key`` from every log record this process emits from now on.
+
+    The HTTP stack logs response headers at DEBUG (httpcore), so a server that
+    echoes the key in a header would put it in a build log that CI keeps; a
+    filter on our own loggers would not see those records, a record factory does.
+    Records are built only once a logger has decided to emit them, so the cost is
+    one string search per key and emitted line. One factory serves every key.
+    """
+    if len(key) < MIN_SCRUBBED_KEY or key in _LOG_KEYS:
+        return
+    if not _LOG_KEYS:
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args, **kwargs):
+            record = previous(*args, **kwargs)
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a bad format string is the handler's to report
+                return record
+            scrubbed = message
+            for known in _LOG_KEYS:
+                scrubbed = scrub_key(scrubbed, known)
+            if scrubbed != message:
+                record.msg, record.args = scrubbed, ()
+            if record.exc_info:
+                text = logging.Formatter().formatException(record.exc_info)
+                for known in _LOG_KEYS:
+                    text = scrub_key(text, known)
+                record.exc_text = text
+            return record
+
+        logging.setLogRecordFactory(factory)
+    _LOG_KEYS.append(key)
 
 
 # ------------------------------------------------------------------ templates
@@ -218,9 +278,10 @@ class ChatClient:
         }
         self._api_key = os.environ.get(cfg["api_key_env"]) or ""
         self._client = None
+        scrub_logs_of(self._api_key)
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._api_key, "***") if self._api_key else text
+        return scrub_key(text, self._api_key)
 
     def _openai(self):
         if self._client is None:
@@ -254,6 +315,10 @@ class ChatClient:
                 continue  # the same call twice in one build: sent once, answered for both
             first_of[key] = i
             cached = self.cache.get(key)
+            if cached is not None and self._scrub(cached) != cached:
+                # written before responses were scrubbed: the key leaves the cache now
+                cached = self._scrub(cached)
+                self.cache.replace_response(key, cached)
             if cached is not None:
                 outcomes[i] = CallOutcome(content=cached, cached=True)
                 self.stats.cache_hits += 1
@@ -285,7 +350,7 @@ class ChatClient:
 
     def _send(self, call: ChatCall, key: str) -> CallOutcome:
         try:
-            content = self._complete(call.messages)
+            content = self._scrub(self._complete(call.messages))
         except _Fatal as err:
             raise ConfigError(str(err)) from None
         except Exception as err:  # noqa: BLE001 - any transport failure ends as a counted failed call

@@ -15,7 +15,11 @@ Order matters and the recommended ``clean.ops`` order is::
 
 Where HTML entities are handled: in ``strip_html`` (always, tags or not). ftfy's
 ``is_bad`` does not flag ``&amp;``, so ``fix_mojibake`` deliberately leaves
-entities alone and stays a pure encoding repair.
+entities alone and stays a pure encoding repair. Entity-encoded markup is
+markup: ``&lt;script&gt;alert(1)&lt;/script&gt;`` in a JSON field ends exactly
+as ``<script>alert(1)</script>`` does (removed with its content), whether it
+arrives in JSON, CSV, markdown or an HTML page (whose reader decodes one level
+of entities itself), so no path hands a trainer a literal ``<script>``.
 """
 
 from __future__ import annotations
@@ -80,7 +84,8 @@ HTML_TAGS = frozenset(
     iframe img input ins kbd label legend li link main map mark meta nav noscript object ol
     optgroup option p param picture pre q s samp script section select small source span
     strike strong style sub summary sup table tbody td template textarea tfoot th thead
-    time title tr track tt u ul var video wbr""".split()
+    time title tr track tt u ul var video wbr
+    svg math applet frame frameset marquee""".split()
 )
 # Content of these is dropped entirely, not just the tags.
 _DROP_CONTENT = frozenset({"script", "style", "noscript", "template", "head", "title"})
@@ -101,6 +106,10 @@ _NOT_TAG_LT = re.compile(rf"<(?!/?(?:{_TAG_NAMES})(?=[\s/>])|!--|!doctype|!\[CDA
 # turn "?a=1&para=2" into "?a=1¶=2" (HTML5 legacy names without ";").
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _BARE_AMP = re.compile(r"&(?!(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)")
+# "&amp;amp;amp;lt;" (escaped again at every hop) decodes in one step, not one round per hop.
+_AMP_CHAIN = re.compile(r"&(?:amp;)+")
+# Rounds of decode-then-strip before strip_html gives up on text escaped deeper than that.
+_MAX_ROUNDS = 8
 
 
 def unescape_entities(text: str, passes: int = 2) -> str:
@@ -173,6 +182,21 @@ class _TextExtractor(HTMLParser):
             self.skip_depth = 0
 
 
+def _strip_tags(text: str) -> str:
+    """One round on text with a real tag: tags go, entities in the text decode once."""
+    # Escape every "<" that does not open a known tag and every "&" that is not
+    # an entity, so the parser sees them as text and gives them back verbatim.
+    escaped = _NOT_TAG_LT.sub("&lt;", _BARE_AMP.sub("&amp;", text))
+    parser = _TextExtractor()
+    parser.feed(escaped)
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+def _decode_once(text: str) -> str:
+    return unescape_entities(_AMP_CHAIN.sub("&", text), passes=1)
+
+
 @text_op("strip_html")
 def strip_html(text: str) -> str:
     """Remove HTML tags, drop <script>/<style> contents, decode entities.
@@ -181,17 +205,23 @@ def strip_html(text: str) -> str:
     Text without a real HTML tag is returned unchanged apart from its entities,
     so "a < b", "余额<100元" and "<PHONE>" are untouched. ``&nbsp;`` decodes to
     U+00A0, which ``nfkc`` / ``collapse_whitespace`` turn into a plain space.
+
+    Decoding and stripping repeat until neither changes the text (at most
+    ``_MAX_ROUNDS``): markup that entities hid (``&lt;b&gt;``, ``&amp;lt;b&amp;gt;``)
+    is stripped like the raw tag, so the result does not depend on how many
+    times a system escaped it, and a second ``strip_html`` changes nothing.
     """
-    if not _TAG_START.search(text):
-        return unescape_entities(text)
-    # Escape every "<" that does not open a known tag and every "&" that is not
-    # an entity, so the parser sees them as text and gives them back verbatim.
-    escaped = _NOT_TAG_LT.sub("&lt;", _BARE_AMP.sub("&amp;", text))
-    parser = _TextExtractor()
-    parser.feed(escaped)
-    parser.close()
-    # The parser decoded once; one more pass undoes double escaping ("&amp;nbsp;").
-    return unescape_entities("".join(parser.parts), passes=1).strip()
+    for _ in range(_MAX_ROUNDS):
+        if _TAG_START.search(text):
+            out = _strip_tags(text)
+        elif "&" in text:
+            out = _decode_once(text)
+        else:
+            break
+        if out == text:
+            break
+        text = out
+    return text
 
 
 # ---------------------------------------------------------------- nfkc

@@ -4,7 +4,10 @@ The key reaches ftdata only through the environment. The build here turns the
 model-backed augmentation ops on (``augment.llm.enabled``) against a stub
 OpenAI-compatible server on 127.0.0.1 that this test runs (no model can run
 here; the stub stands in for vLLM / a hosted API and checks it was really sent
-the key). Then every file of the project is scanned for the key
+the key). The stub is hostile: it echoes the request's Authorization header back
+in every completion, in a response header, in a 500 error body and in a
+non-JSON answer, so the key reaches the client in every way a server can hand
+it back (ftdata/augment/llm.py scrubs it before anything is cached or written). Then every file of the project is scanned for the key
 (ftdata/secrets_scan.py decodes parquet, gzip/zlib and git objects too).
 To stay within the CI budget it starts from the session's built example, so the
 stages before augment (which read no key) ran without it in their environment.
@@ -34,13 +37,28 @@ KEY_VARS = ("FTDATA_LLM_API_KEY", "OPENAI_API_KEY")  # the augment ops' variable
 
 
 class _StubModel(BaseHTTPRequestHandler):
-    """Chat completions that always parse: {"text"} or {"question", "answer"} in the asked language."""
+    """Chat completions that parse ({"text"} or {"question", "answer"} in the asked language),
+    each field ending with the Authorization header it was sent; the first request gets a 500
+    whose body echoes the header, the second a plain-text answer that does."""
 
     seen_auth: list[str] = []
 
+    def _reply(self, status: int, data: bytes, auth: str) -> None:
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.send_header("x-echo-authorization", auth)
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
-        type(self).seen_auth.append(self.headers.get("authorization", ""))
+        auth = self.headers.get("authorization", "")
+        type(self).seen_auth.append(auth)
+        echoed = f"(you sent Authorization: {auth})"
+        if len(type(self).seen_auth) == 1:
+            self._reply(500, json.dumps({"error": {"message": echoed}}).encode(), auth)
+            return
         prompt = "\n".join(m.get("content", "") for m in body.get("messages", []))
         english = re.search(r"Output language:\s*(en|English)\b", prompt) is not None
         if '"question"' in prompt:
@@ -61,6 +79,10 @@ class _StubModel(BaseHTTPRequestHandler):
                 if english
                 else "请问这个月的账单怎么查看呢？"
             }
+        fields = {k: f"{v} {echoed}" for k, v in fields.items()}
+        content = json.dumps(fields, ensure_ascii=False)
+        if len(type(self).seen_auth) == 3:
+            content = f"Sure, here you go {echoed}"
         reply = {
             "id": "chatcmpl-stub",
             "object": "chat.completion",
@@ -72,18 +94,13 @@ class _StubModel(BaseHTTPRequestHandler):
                     "finish_reason": "stop",
                     "message": {
                         "role": "assistant",
-                        "content": json.dumps(fields, ensure_ascii=False),
+                        "content": content,
                     },
                 }
             ],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         }
-        data = json.dumps(reply).encode("utf-8")
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self._reply(200, json.dumps(reply).encode("utf-8"), auth)
 
     def log_message(self, *args) -> None:  # keep pytest output quiet
         pass
@@ -136,6 +153,9 @@ def test_a_build_that_used_an_api_key_leaves_it_nowhere_in_the_project(
         "the model-call cache is part of what gets scanned"
     )
 
+    # The echo came back and was stored scrubbed (so the scan below is not vacuous).
+    cached = "".join(p.read_text() for p in (project / "data/cache/llm").rglob("*.json"))
+    assert "Bearer <REDACTED_API_KEY>" in cached
     findings = scan_for_secret(project, KEY)
     assert findings == [], [f"{f.path} ({f.how})" for f in findings]
     # The scan is not blind: the same walk finds a copy planted in the logs.

@@ -2,8 +2,11 @@
 
 Needs Label Studio in its own virtualenv (its pins clash with ours): `make
 test-labelstudio` creates .venv-labelstudio and runs this file with
-FTDATA_LABELSTUDIO_VENV set; plain `make test` skips it. The server runs on
-127.0.0.1 with a temporary data directory, version check and analytics off.
+FTDATA_LABELSTUDIO_VENV set; plain `make test` skips it. The server listens on
+127.0.0.1 only (``--internal-host``: Label Studio reads ``--host`` as its public
+URL and, without ``http://``, ignores it and listens on 0.0.0.0), which the
+fixture checks on the server's real sockets; a temporary data directory,
+version check and analytics off.
 Nothing is mocked: users sign up through the organisation's invite link and
 annotate with their own API tokens through label-studio-sdk.
 """
@@ -27,6 +30,7 @@ from ftdata.annotate.cli import write_export
 from ftdata.compose import dump_params
 from ftdata.io import write_records
 from tests.helpers import chat, frame
+from tests.labelstudio.listeners import beyond_loopback, listening_addresses
 from tests.miniproject import make_project, metrics, run_stage
 
 pytestmark = pytest.mark.labelstudio
@@ -72,7 +76,7 @@ def server(tmp_path_factory):
             f"{VENV}/bin/label-studio",
             "start",
             "--no-browser",
-            "--host",
+            "--internal-host",
             "127.0.0.1",
             "--port",
             str(port),
@@ -101,6 +105,9 @@ def server(tmp_path_factory):
             proc.kill()
             pytest.fail(f"Label Studio did not come up: see {data_dir / 'server.log'}")
         time.sleep(2)
+    listeners = listening_addresses(proc.pid)
+    assert ("127.0.0.1", port, "tcp") in listeners, listeners
+    assert beyond_loopback(listeners) == [], f"Label Studio listens beyond loopback: {listeners}"
     yield base
     os.killpg(proc.pid, signal.SIGTERM)
     try:

@@ -285,3 +285,10 @@ def test_cleanup_ops_are_idempotent(text):
     for op in (collapse_whitespace, remove_control, remove_emoji, nfkc):
         once = op(text)
         assert op(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), HTMLISH, st.text(alphabet=st.sampled_from(list("<>/&;amplgtbp 你")))))
+def test_strip_html_is_idempotent_so_no_markup_hides_behind_entities(text):
+    once = strip_html(text)
+    assert strip_html(once) == once
