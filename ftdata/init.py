@@ -39,7 +39,7 @@ from ftdata.errors import ConfigError
 TEMPLATES = ("blank", "bank-card")
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # Deps on the engine's own files: they do not exist in a new project (the engine is installed).
-ENGINE_DEP = re.compile(r"^\s*-\s+(stages|ftdata|tools|tests)/\S*\s*$")
+ENGINE_DEP = re.compile(r"^\s*-\s+(stages|ftdata|tools|tests)/\S*\s*(#.*)?$")
 TEXT_SUFFIXES = {".yaml", ".yml", ".md", ""}
 
 
