@@ -119,14 +119,14 @@ PII_CONTEXT = re.compile(
     r"卡号|银行卡|信用卡|储蓄卡|借记卡|手机|电话|联系|身份证|证件|card|phone|mobile|tel\b|call",
     re.IGNORECASE,
 )
-_CONTEXT_CUT = re.compile(r"[0-9,;.!?\n，；。！？]")
+_CONTEXT_CUT = re.compile(r"[0-9,;!?\n，；。！？]")  # not ".": "order no. 123"
 CONTEXT_CHARS = 16
 
 _EMAIL = re.compile(
     r"(?<![\w.%+-])(?P<local>\w[\w.%+-]*)@"
     r"(?P<domain>(?:[^\W_](?:[\w-]*[^\W_])?\.)+"
     r"(?:[A-Za-z]{2,24}(?![A-Za-z0-9-])"
-    r"|(?:中国|中國|公司|网络|網絡|在线|网址|商城|移动|香港|台湾|台灣|新加坡|рф|онлайн)(?![\w-])))"
+    r"|(?:中国|中國|公司|网络|網絡|在线|网址|商城|移动|香港|台湾|台灣|新加坡|рф|онлайн)))"
 )
 # 18 characters, optionally grouped 6-8-4 or 6-4-4-4; 15 digits, optionally 6-6-3.
 _ID_CARD = re.compile(
@@ -158,7 +158,7 @@ _LANDLINE = re.compile(
 )
 # Optional types.
 _PASSPORT = re.compile(
-    r"(?:护照|passport)(?:\s*(?:no\.?|number|num|#|号码|号))?[\s:#是为的]{0,4}"
+    r"(?:护照|passport)(?:\s*(?:no\.?|number|num|#|号码|号))?(?:\s+(?:is|was))?[\s:#是为的]{0,4}"
     r"(?P<v>[EGDSPKHM](?:[0-9]{8}|[A-Z][0-9]{7}|[0-9]{7}))(?![0-9A-Za-z])",
     re.IGNORECASE,
 )
@@ -230,6 +230,17 @@ def order_context(view: str, start: int) -> bool:
     return not pii or max(orders) > max(pii)
 
 
+CARD_CONTEXT = re.compile(r"卡|card", re.IGNORECASE)
+
+
+def _id15_ok(m: re.Match[str], view: str) -> bool:
+    """A 15-digit ID, unless it is also an Amex number (34/37 are Anhui/Shandong) after 卡/card."""
+    digits = _digits(m.group(0))
+    if not is_valid_id_card(digits):
+        return False
+    return not (is_valid_bank_card(digits) and CARD_CONTEXT.search(_context(view, m.start())))
+
+
 def _glue_ok(view: str, start: int) -> bool:
     """A match glued to Latin letters on its left is PII only after a label (Tel, ID, vx, QQ)."""
     if start == 0 or not (view[start - 1].isascii() and view[start - 1].isalpha()):
@@ -291,9 +302,7 @@ _DETECTORS: dict[str, tuple[_Detector, ...]] = {
     "email": (_Detector(_EMAIL, lambda m, v: True, glued_label_ok=False, numeric=False),),
     "id_card": (
         _Detector(_ID_CARD, lambda m, v: is_valid_id_card(_digits(m.group(0)))),
-        _Detector(
-            _ID_CARD_15, lambda m, v: is_valid_id_card(_digits(m.group(0))), order_sensitive=True
-        ),
+        _Detector(_ID_CARD_15, _id15_ok, order_sensitive=True),
     ),
     "bank_card": (
         _Detector(
