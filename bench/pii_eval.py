@@ -28,6 +28,7 @@ import json
 import random
 import re
 import sys
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -562,7 +563,8 @@ _SQUASH = re.compile(r"[\s.\-()+]")
 def _squashed(text: str) -> str:
     from ftdata.ops.pii_normalise import normalised_view
 
-    return _SQUASH.sub("", normalised_view(text).text).upper()
+    # NFKC too: the chain's nfkc folds "￥" to "¥", which is no PII matter.
+    return _SQUASH.sub("", unicodedata.normalize("NFKC", normalised_view(text).text)).upper()
 
 
 def leak_key(kind: str, value: str) -> str:
