@@ -1,19 +1,24 @@
 """PII redaction for Chinese and English text: mobiles, landlines, ID cards, bank cards, emails.
 
-Numbers are only redacted when they are what they look like: an 18-digit ID
-must carry a valid ISO 7064 MOD 11-2 check digit, a real region prefix and a
-calendar birth date; a bank card must pass Luhn and start like a card. Matches
-sit on digit boundaries, so part of a longer digit run (order numbers,
-transaction ids) is never redacted.
+Numbers are only redacted when they are what they look like
+(ftdata.ops.pii_validators: stdnum, phonenumbers): an 18-digit ID must carry a
+valid check character, a province code and a calendar birth date; a bank card
+must pass Luhn and sit in an issued card range. Matches sit on digit
+boundaries, so part of a longer digit run (order numbers, transaction ids) is
+never redacted, and a card- or phone-shaped number right after 订单号 /
+order no. / tracking / ref is an order number.
 
 Placeholders: ``<PHONE>`` for mobiles *and* landlines (a model gains nothing
 from telling them apart, and one token keeps the data simple); ``pii_types``
 still records ``landline`` separately. Bank hotlines (95588, 400-820-8820)
 are public numbers and are kept.
 
-Run ``redact_pii`` after ``nfkc`` (so full-width digits and ＠ are folded)
-and as early as possible in ``clean.ops``: rejects of earlier ops are written
-with the text they had then.
+Detection runs on a normalised view (ftdata.ops.pii_normalise) with spans
+mapped back, so the result does not depend on where ``redact_pii`` sits in
+``clean.ops``; still put it early: rejects of earlier ops are written with the
+text they had then. Optional types (passport, uscc, plate, account_id) are
+off unless listed in ``clean.redact_pii.types``. docs/pii.md lists what is
+covered and what is not.
 """
 
 from __future__ import annotations
