@@ -350,8 +350,11 @@ def _view_matches(view: str, kinds: tuple[str, ...]) -> list[tuple[str, int, int
                 start, end = _span(m, det.group)
                 if kind == "email":
                     start = _email_start(m)
-                if not _right_ok(view, end) or (
-                    det.numeric and not _group_bounded(view, start, end)
+                if det.numeric and not _group_bounded(view, start, end):
+                    continue
+                # Letters glued on the right ("13800138000ok") only after a label.
+                if not _right_ok(view, end) and not (
+                    det.numeric and PII_CONTEXT.search(_context(view, start))
                 ):
                     continue
                 if det.glued_label_ok and det.group == 0 and not _glue_ok(view, start):

@@ -339,6 +339,7 @@ CARD_AMEX = luhn_complete("37828224631000")
         (f"证件号{ID_15}，请核实", "证件号<ID_CARD>，请核实"),
         (f"old id {ID_15[:6]} {ID_15[6:12]} {ID_15[12:]}", "old id <ID_CARD>"),
         ("Tel13901234567", "Tel<PHONE>"),
+        ("手机:13800138000ok", "手机:<PHONE>ok"),
         (f"ID{VALID_ID_X}", "ID<ID_CARD>"),
         ("vx13801234567 QQ13801234568", "vx<PHONE> QQ<PHONE>"),
         ("手机165.5166.9348", "手机<PHONE>"),
@@ -388,6 +389,7 @@ def test_spans_map_back_to_the_original_text():
     [
         "TX13800138000 is a transaction id",
         "SN13800138000",
+        "编号13800138000AB",  # letters glued on the right, no phone label
         f"订单号{luhn_complete('622202123456789')}还没到账",
         f"Order no. {luhn_complete('622202123456789012')} shipped",
         f"tracking {luhn_complete('45320151128336')}",
