@@ -235,6 +235,19 @@ def order_context(view: str, start: int) -> bool:
     return not pii or max(orders) > max(pii)
 
 
+USCC_CONTEXT = re.compile(
+    r"信用代码|社会信用|税号|纳税人识别号|营业执照|uscc|credit code|tax id", re.I
+)
+
+
+def _uscc_ok(m: re.Match[str], view: str) -> bool:
+    """GB 32100 checksum; an all-digit code (1 in 31 random 18-digit runs pass) only when labelled."""
+    code = m.group(0)
+    if not is_valid_uscc(code):
+        return False
+    return not code.isdigit() or bool(USCC_CONTEXT.search(view[max(0, m.start() - 24) : m.start()]))
+
+
 CARD_CONTEXT = re.compile(r"卡|card", re.IGNORECASE)
 
 
@@ -321,7 +334,7 @@ _DETECTORS: dict[str, tuple[_Detector, ...]] = {
     ),
     "landline": (_Detector(_LANDLINE, _landline_ok),),
     "passport": (_Detector(_PASSPORT, lambda m, v: True, group="v", numeric=False),),
-    "uscc": (_Detector(_USCC, lambda m, v: is_valid_uscc(m.group(0))),),
+    "uscc": (_Detector(_USCC, _uscc_ok, order_sensitive=True),),
     "plate": (_Detector(_PLATE, lambda m, v: sum(ch.isdigit() for ch in m.group("tail")) >= 3),),
     "account_id": (_Detector(_ACCOUNT, lambda m, v: True, group="v", numeric=False),),
 }

@@ -417,3 +417,10 @@ def test_optional_types_are_off_by_default_and_on_when_listed():
     assert kinds == ["account_id", "passport", "plate", "uscc"]
     assert redact("E12345678 is a part number", ["passport"])[1] == []  # only when labelled
     assert redact("QQ群号 123", ["account_id"])[1] == []
+    digits = next(
+        b + uscc.calc_check_digit(b)
+        for b in (f"91110108{n:09d}" for n in range(1000))
+        if uscc.calc_check_digit(b).isdigit()
+    )
+    assert redact(f"交易号{digits}", ["uscc"])[1] == []  # all digits: only when labelled
+    assert redact(f"统一社会信用代码{digits}", ["uscc"])[1] == ["uscc"]
