@@ -166,6 +166,8 @@ class CleanConfig:
     t2s: T2sParams = field(default_factory=T2sParams)
     remove_smalltalk: RemoveSmalltalkParams = field(default_factory=RemoveSmalltalkParams)
     redact_pii: RedactPiiParams = field(default_factory=RedactPiiParams)
+    # Model-backed names/addresses (ftdata/ops/pii_model.py checks the keys and holds the defaults).
+    redact_pii_model: dict[str, Any] = field(default_factory=dict)
     compliance: ComplianceParams = field(default_factory=ComplianceParams)
 
 

@@ -9,6 +9,9 @@ stage's client is tested end to end over real HTTP without model weights:
   language named by the prompt's ``Output language: zh|en`` line. The words
   are picked by a hash of the request, so the same request always gets the
   same answer and different requests get different ones.
+- A prompt starting ``PII spans of types`` (ftdata/ops/pii_model.py) gets
+  ``{"spans": [...]}`` from a few rules (我叫X, 住在..., my name is ...) plus
+  one snippet that is not in the text, which the op must ignore.
 - Failures on demand: ``server.script(["429", "500", "slow", "malformed",
   "empty", "not_json", "ok"])`` queues how the next requests are answered
   (``slow`` sleeps past the client's timeout); after the queue, every request
@@ -47,10 +50,37 @@ SKELETON_RE = re.compile(r'"(\w+)"\s*:\s*"\.\.\."')
 LANG_RE = re.compile(r"output language:\s*(zh|en)", re.I)
 
 
+# PII prompts (ftdata/ops/pii_model.py): names after 我叫 / my name is, addresses
+# after 住在 / I live at, up to punctuation. A rule, not a model: it lets the
+# op's plumbing (snippets -> placeholders, cache, budget) be tested over HTTP.
+PII_PROMPT = "PII spans of types"
+PII_RULES = (
+    ("name", re.compile(r"(?:我叫|我是)([\u4e00-\u9fff]{2,3})(?=[，,。 ]|$)")),
+    ("name", re.compile(r"[Mm]y name is ((?:[A-Z][a-z]+ ?){1,3})")),
+    ("address", re.compile(r"住在([^，,。；;！!？?\n]{4,40})")),
+    ("address", re.compile(r"I live at ([^,.;!?\n]{4,60})")),
+)
+
+
+def pii_reply(prompt: str) -> str:
+    text = prompt.split(":\n", 1)[-1]
+    spans = [
+        {"type": kind, "text": m.group(1).strip()}
+        for kind, rule in PII_RULES
+        if kind in prompt.split(":\n", 1)[0]
+        for m in rule.finditer(text)
+    ]
+    spans.append({"type": "name", "text": "a name that is not in the text"})  # must be ignored
+    return json.dumps({"spans": spans}, ensure_ascii=False)
+
+
 def fake_reply(body: dict) -> str:
     """The deterministic 'model': JSON with the asked-for keys, in the asked-for language."""
     messages = body.get("messages") or []
     prompt = "\n".join(str(m.get("content", "")) for m in messages)
+    user = str(messages[-1].get("content", "")) if messages else ""
+    if user.startswith(PII_PROMPT):
+        return pii_reply(user)
     keys = SKELETON_RE.findall(prompt) or ["text"]
     match = LANG_RE.search(prompt)
     lang = match.group(1).lower() if match else "zh"

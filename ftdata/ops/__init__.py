@@ -6,6 +6,7 @@ from ftdata.ops import (  # noqa: F401
     dedup,
     feedback,  # noqa: F401
     pii,
+    pii_model,  # noqa: F401  (redact_pii_model, off by default)
     quality,
     smalltalk,
     split,

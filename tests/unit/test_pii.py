@@ -322,3 +322,105 @@ def test_empty_batch_keeps_every_column():
     result = apply_op(empty_records(), OpCall("redact_pii", {}), "clean")
     assert len(result.kept) == 0
     assert {"id", "messages", "pii_redacted", "pii_types"} <= set(result.kept.columns)
+
+
+# ---------------------------------------------------------------- regressions from the Faker corpus (issue 12)
+ID_A = "43102319680525932" + id_check_digit("43102319680525932")
+ID_15 = "110105491231002"  # first generation: 1949-12-31, no check digit
+CARD_JCB = luhn_complete("352800123456789")
+CARD_AMEX = luhn_complete("37828224631000")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"联系人X,{ID_A},17087921742,北京", "联系人X,<ID_CARD>,<PHONE>,北京"),
+        ("13800138000,13900139000", "<PHONE>,<PHONE>"),
+        (f"证件号{ID_15}，请核实", "证件号<ID_CARD>，请核实"),
+        (f"old id {ID_15[:6]} {ID_15[6:12]} {ID_15[12:]}", "old id <ID_CARD>"),
+        ("Tel13901234567", "Tel<PHONE>"),
+        ("手机:13800138000ok", "手机:<PHONE>ok"),
+        (f"ID{VALID_ID_X}", "ID<ID_CARD>"),
+        ("vx13801234567 QQ13801234568", "vx<PHONE> QQ<PHONE>"),
+        ("手机165.5166.9348", "手机<PHONE>"),
+        ("手机138\u20100013\u20108000", "手机<PHONE>"),
+        ("手机138\u20110013\u20118000", "手机<PHONE>"),
+        ("手机138\u20130013\u20138000", "手机<PHONE>"),
+        ("手机138\u20140013\u20148000", "手机<PHONE>"),
+        ("手机138\u22120013\u22128000", "手机<PHONE>"),
+        ("手机138－0013－8000", "手机<PHONE>"),
+        ("手机１３８００１３８０００", "手机<PHONE>"),
+        ("手机138\u200b0013\u200b8000", "手机<PHONE>"),
+        (f"身份证{VALID_ID_X[:6]} {VALID_ID_X[6:10]} {VALID_ID_X[10:14]} {VALID_ID_X[14:]}", "身份证<ID_CARD>"),
+        ("office 86-10-62345678", "office <PHONE>"),
+        ("office 0086-10-62345678", "office <PHONE>"),
+        ("邮箱是用户@例子.中国，谢谢", "邮箱是<EMAIL>，谢谢"),
+        ("mail name@münchen.de now", "mail <EMAIL> now"),
+        ("邮箱zhang＠163.com就行", "邮箱<EMAIL>就行"),
+        (f"JCB {CARD_JCB}", "JCB <BANK_CARD>"),
+        (f"Amex card {CARD_AMEX}", "Amex card <BANK_CARD>"),
+    ],
+)  # fmt: skip
+def test_variants_that_leaked_before_are_redacted(text, expected):
+    assert redact(text)[0] == expected
+
+
+def test_a_fullwidth_comma_list_is_found_before_and_after_nfkc():
+    from ftdata.ops.text import nfkc
+
+    text = "13800138000，13900139000"
+    assert nfkc(text) == "13800138000,13900139000"  # no Han on the line: nfkc folds "，"
+    assert redact(text)[0] == "<PHONE>，<PHONE>"
+    assert redact(nfkc(text))[0] == "<PHONE>,<PHONE>"
+
+
+def test_spans_map_back_to_the_original_text():
+    text = "电话：１３８　００１３　８０００，邮箱ａ＠ｂ．ｃｎ"
+    matches = find_pii(text)
+    assert [(m.type, m.value) for m in matches] == [
+        ("phone", "１３８　００１３　８０００"),
+        ("email", "ａ＠ｂ．ｃｎ"),
+    ]
+    assert all(text[m.start : m.end] == m.value for m in matches)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TX13800138000 is a transaction id",
+        "SN13800138000",
+        "编号13800138000AB",  # letters glued on the right, no phone label
+        f"订单号{luhn_complete('622202123456789')}还没到账",
+        f"Order no. {luhn_complete('622202123456789012')} shipped",
+        f"tracking {luhn_complete('45320151128336')}",
+        f"ref {ID_15}",
+        f"流水号{luhn_complete('300000000000000000')}",  # 19 digits, 30xx: not a card range
+        f"本期账单{luhn_complete('331234567890123456')}",  # 19 digits starting 33
+        f"编号{luhn_complete('352712345678901')}",  # 3527: just below JCB
+        "app version v1.13800138000",
+        "金额13800138000.00元",
+    ],
+)
+def test_order_numbers_and_other_lookalikes_stay(text):
+    assert redact(text) == (text, [])
+
+
+def test_optional_types_are_off_by_default_and_on_when_listed():
+    from stdnum.cn import uscc
+
+    code = "91110108" + "MA01ABCD"
+    code = code + "E" + uscc.calc_check_digit(code + "E")
+    text = f"护照号E12345678，车牌京A12345，微信号abc_12345，企业代码{code}"
+    assert redact(text) == (text, [])
+    new, kinds = redact(text, PII_TYPES + ("passport", "plate", "account_id", "uscc"))
+    assert new == "护照号<PASSPORT>，车牌<PLATE>，微信号<ACCOUNT_ID>，企业代码<USCC>"
+    assert kinds == ["account_id", "passport", "plate", "uscc"]
+    assert redact("E12345678 is a part number", ["passport"])[1] == []  # only when labelled
+    assert redact("QQ群号 123", ["account_id"])[1] == []
+    digits = next(
+        b + uscc.calc_check_digit(b)
+        for b in (f"91110108{n:09d}" for n in range(1000))
+        if uscc.calc_check_digit(b).isdigit()
+    )
+    assert redact(f"交易号{digits}", ["uscc"])[1] == []  # all digits: only when labelled
+    assert redact(f"统一社会信用代码{digits}", ["uscc"])[1] == ["uscc"]
