@@ -405,7 +405,8 @@ text-align:left;vertical-align:top}td.n,th.n{text-align:right}.na{color:#888;fon
 .grid{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}.muted{color:#666;font-size:12px}
 svg.chart{display:block;margin:6px 0;overflow:visible}svg text{font-family:inherit;font-size:12px;fill:#333}
 svg text.value{fill:#555;font-size:11px}svg text.legend{font-size:12px}svg .gridline{stroke:#999;stroke-width:1}
-.example{font-size:12px}.example td{max-width:420px}code{font-size:12px;background:#f2f2f2;padding:0 3px}
+.example{font-size:12px}.example td{max-width:420px}
+.example td:last-child{max-width:300px;overflow-wrap:anywhere}code{font-size:12px;background:#f2f2f2;padding:0 3px}
 """
 
 

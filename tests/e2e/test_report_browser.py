@@ -251,6 +251,24 @@ def test_report_renders_offline_in_chromium_with_charts_and_a_screenshot(
     png = (ARTIFACTS / "report.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
 
+    # On a narrower screen nothing leaves its panel (long raw locators wrap).
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=1024,
+        height=900,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    overflowing = browser.evaluate(
+        """(() => [...document.querySelectorAll('main section')].flatMap(s => {
+          const edge = s.getBoundingClientRect().right;
+          return [...s.querySelectorAll('td, th')]
+            .filter(e => e.getBoundingClientRect().right > edge + 0.5)
+            .map(e => s.id + ': ' + e.textContent.slice(0, 60));
+        }))()"""
+    )
+    assert overflowing == [], overflowing[:5]
+
 
 def _drawn_plots(browser, timeout: float = 30) -> list[dict]:
     """Each DVC plot div with the size of what Vega drew in it (polled: vegaEmbed is async)."""
