@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv repro test test-labelstudio lint compose clean-build remote bench bench-peers
+.PHONY: venv repro test test-labelstudio lint compose clean-build remote bench bench-peers plots
 
 venv: $(STAMP)
 
@@ -29,6 +29,13 @@ repro: compose remote
 
 test: venv
 	$(BIN)/pytest -q
+
+# `dvc plots show` whose page works offline: Vega, Vega-Lite and Vega-Embed are inlined
+# from the vl-convert-python wheel (ftdata/plots.py) instead of loaded from a CDN.
+# Other `dvc plots` arguments: make plots PLOTS="diff data_v1.0 data_v1.1"
+PLOTS ?= show
+plots: venv
+	$(BIN)/python -m ftdata.plots $(PLOTS)
 
 # The real Label Studio round trip (tests/labelstudio/): Label Studio and label-studio-sdk
 # live in a virtualenv of their own because their pins clash with ours.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from ftdata.funnel import origin_counts
 from ftdata.ops.feedback import CANDIDATES_FILE
 
 if TYPE_CHECKING:
@@ -241,6 +242,15 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
             + [["total", data.summary.get("exported_records", n)]],
         )
     )
+    origins = origin_counts(records, data.funnel)
+    derived = origins["derived_records"]
+    out += [
+        "",
+        f"{origins['raw_records']} raw records -> {origins['kept_originals']} kept "
+        f"({100 * origins['kept_ratio']:.1f} %); derived from kept train records: "
+        f"{derived['augmented']} augmented and {derived['resampled']} resampled "
+        "(they keep their parent's source and label).",
+    ]
     out += [
         "",
         "Files (all splits): `openai/{train,val,test}.jsonl` (OpenAI chat), "
@@ -258,12 +268,21 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
         out += ["", f"System prompt added to every chat sample: {export['system_prompt']}"]
 
     out += ["", "## Sources and licences", ""]
-    ingest = next((f for f in data.funnel if f["stage"] == "ingest"), {})
-    by_source = ingest.get("by_source", {})
-    exported = Counter(records["source"]) if n else Counter()
+    by_source = origins["by_source"]
+    zero = {"raw": 0, "kept": 0, "augmented": 0, "resampled": 0}
     out.append(
         _md_table(
-            ["source", "kind", "licence", "owner", "collected", "raw records", "exported"],
+            [
+                "source",
+                "kind",
+                "licence",
+                "owner",
+                "collected",
+                "raw records",
+                "kept",
+                "augmented",
+                "resampled",
+            ],
             [
                 [
                     name,
@@ -271,8 +290,7 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
                     cfg.get("license"),
                     cfg.get("owner"),
                     cfg.get("collected_at"),
-                    by_source.get(name, {}).get("in", 0),
-                    exported.get(name, 0),
+                    *(by_source.get(name, zero)[k] for k in zero),
                 ]
                 for name, cfg in sorted(data.sources.items())
             ],

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ftdata.augment.records import AUGMENT_KIND
 from ftdata.record import content_of
 
 
@@ -43,6 +44,64 @@ def stage_metrics(metrics_dir: Path, stages: tuple[str, ...]) -> list[dict]:
             m = json.loads((metrics_dir / f"{stage}.json").read_text(encoding="utf-8"))
             funnel.append({k: m[k] for k in ("stage", "in", "added", "out", "rejected")})
     return funnel
+
+
+ORIGINAL, AUGMENTED, RESAMPLED = "original", "augmented", "resampled"
+DERIVED = (AUGMENTED, RESAMPLED)
+
+
+def derivation(records: pd.DataFrame) -> list[str]:
+    """Per record: ``original`` (from a raw record), ``augmented`` or ``resampled``.
+
+    Derived records (source kind ``augment``) keep their parent's source, so
+    counting exported records per source mixes originals with copies and
+    paraphrases; a resampled record is one whose last op is ``resample``.
+    """
+    if not len(records):
+        return []
+    kinds = records["source_kind"] if "source_kind" in records.columns else [None] * len(records)
+    ops = records["ops"] if "ops" in records.columns else [None] * len(records)
+    out = []
+    for kind, rec_ops in zip(kinds, ops, strict=True):
+        if kind != AUGMENT_KIND:
+            out.append(ORIGINAL)
+            continue
+        last = rec_ops[-1] if rec_ops is not None and len(rec_ops) else {}
+        out.append(RESAMPLED if (last or {}).get("op") == "resample" else AUGMENTED)
+    return out
+
+
+def origin_counts(records: pd.DataFrame, funnel: list[dict]) -> dict:
+    """Raw -> kept originals, and the derived records, overall and per source.
+
+    ``kept_ratio`` is kept originals over raw records: an honest share, which
+    the share of exported over raw (augmented and resampled records counted)
+    is not.
+    """
+    kinds = derivation(records)
+    sources = list(records["source"]) if len(records) else []
+    total = Counter(kinds)
+    per_source: dict[str, Counter] = {}
+    for source, kind in zip(sources, kinds, strict=True):
+        per_source.setdefault(str(source), Counter())[kind] += 1
+    ingest = next((f for f in funnel if f["stage"] == "ingest"), {})
+    raw = int(ingest.get("in", 0))
+    by_source = ingest.get("by_source", {})
+    names = sorted(set(by_source) | set(per_source))
+    return {
+        "raw_records": raw,
+        "kept_originals": total[ORIGINAL],
+        "derived_records": {k: total[k] for k in DERIVED},
+        "kept_ratio": round(total[ORIGINAL] / raw, 4) if raw else 0.0,
+        "by_source": {
+            n: {
+                "raw": int(by_source.get(n, {}).get("in", 0)),
+                "kept": per_source.get(n, Counter())[ORIGINAL],
+                **{k: per_source.get(n, Counter())[k] for k in DERIVED},
+            }
+            for n in names
+        },
+    }
 
 
 def label_levels(label: str | None) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ftdata.funnel import label_levels, length_histogram
+from ftdata.funnel import label_levels, length_histogram, origin_counts
 from ftdata.record import SCORE_PREFIX
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
@@ -405,7 +405,8 @@ text-align:left;vertical-align:top}td.n,th.n{text-align:right}.na{color:#888;fon
 .grid{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}.muted{color:#666;font-size:12px}
 svg.chart{display:block;margin:6px 0;overflow:visible}svg text{font-family:inherit;font-size:12px;fill:#333}
 svg text.value{fill:#555;font-size:11px}svg text.legend{font-size:12px}svg .gridline{stroke:#999;stroke-width:1}
-.example{font-size:12px}.example td{max-width:420px}code{font-size:12px;background:#f2f2f2;padding:0 3px}
+.example{font-size:12px}.example td{max-width:420px}
+.example td:last-child{max-width:300px;overflow-wrap:anywhere}code{font-size:12px;background:#f2f2f2;padding:0 3px}
 """
 
 
@@ -524,21 +525,38 @@ def section_lengths(data: ReportData) -> str:
 
 
 def section_sources(data: ReportData) -> str:
-    ingest = next((f for f in data.funnel if f["stage"] == "ingest"), {})
-    by_source = ingest.get("by_source", {})
-    exported = Counter(data.records["source"]) if len(data.records) else Counter()
-    names = sorted(set(data.sources) | set(by_source) | set(exported))
+    origins = origin_counts(data.records, data.funnel)["by_source"]
+    names = sorted(set(data.sources) | set(origins))
+    zero = {"raw": 0, "kept": 0, "augmented": 0, "resampled": 0}
     rows = [
-        (n, {"raw records": by_source.get(n, {}).get("in", 0), "exported": exported.get(n, 0)})
+        (
+            n,
+            {
+                "raw records": origins.get(n, zero)["raw"],
+                "kept originals": origins.get(n, zero)["kept"],
+                "derived": origins.get(n, zero)["augmented"] + origins.get(n, zero)["resampled"],
+            },
+        )
         for n in names
     ]
     chart = hbar_chart(
         rows,
-        [("raw records", PALETTE[7]), ("exported", PALETTE[0])],
-        "Raw and exported records per source",
+        [("raw records", PALETTE[7]), ("kept originals", PALETTE[0]), ("derived", PALETTE[1])],
+        "Raw records, kept originals and derived records per source",
     )
     table = _table(
-        ["source", "kind", "licence", "owner", "collected", "raw", "exported"],
+        [
+            "source",
+            "kind",
+            "licence",
+            "owner",
+            "collected",
+            "raw",
+            "kept",
+            "augmented",
+            "resampled",
+            "exported",
+        ],
         [
             [
                 n,
@@ -546,12 +564,20 @@ def section_sources(data: ReportData) -> str:
                 data.sources.get(n, {}).get("license", ""),
                 data.sources.get(n, {}).get("owner", ""),
                 data.sources.get(n, {}).get("collected_at", ""),
-                by_source.get(n, {}).get("in", 0),
-                exported.get(n, 0),
+                origins.get(n, zero)["raw"],
+                origins.get(n, zero)["kept"],
+                origins.get(n, zero)["augmented"],
+                origins.get(n, zero)["resampled"],
+                sum(origins.get(n, zero)[k] for k in ("kept", "augmented", "resampled")),
             ]
             for n in names
         ],
-        {5, 6},
+        {5, 6, 7, 8, 9},
+    )
+    note = (
+        '<p class="muted">kept = raw records of the source that reached the exports; '
+        "augmented and resampled records are derived from kept train records and keep their "
+        "parent's source, so exported = kept + augmented + resampled can exceed raw.</p>"
     )
     langs = (
         Counter(data.records["lang"])
@@ -566,7 +592,7 @@ def section_sources(data: ReportData) -> str:
     return _section(
         "sources",
         "Source mix",
-        f'<div class="grid"><div>{chart}</div><div>{table}</div></div><h3>Languages</h3>{lang_chart}',
+        f'{note}<div class="grid"><div>{chart}</div><div>{table}</div></div><h3>Languages</h3>{lang_chart}',
     )
 
 
@@ -825,12 +851,21 @@ def render(data: ReportData) -> str:
     """The whole page as a string (deterministic: no clock, sorted everywhere)."""
     s = data.summary
     splits = s.get("splits", {})
+    origins = origin_counts(data.records, data.funnel)
+    derived = origins["derived_records"]
     kpis = "".join(
         f'<div class="kpi"><b>{esc(fmt(v) if isinstance(v, (int, float)) else v)}</b><span>{esc(k)}</span></div>'
         for k, v in (
             ("raw records", s.get("raw_records", 0)),
+            (
+                "raw records kept",
+                f"{origins['kept_originals']} ({100 * origins['kept_ratio']:.1f} %)",
+            ),
+            (
+                "derived: augmented / resampled",
+                f"{derived['augmented']} / {derived['resampled']}",
+            ),
             ("exported records", s.get("exported_records", 0)),
-            ("kept", f"{100 * s.get('kept_ratio', 0):.1f} %"),
             (
                 "train / val / test",
                 f"{splits.get('train', 0)} / {splits.get('val', 0)} / {splits.get('test', 0)}",

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from ftdata.compose import load_params, validated_section
-from ftdata.funnel import label_distribution, length_histogram, source_distribution, stage_metrics
+from ftdata.funnel import (
+    label_distribution,
+    length_histogram,
+    origin_counts,
+    source_distribution,
+    stage_metrics,
+)
 from ftdata.io import read_records, write_json
+from ftdata.metrics import headline_path, summary_headline
 from ftdata.report_html import score_histograms, write_report
 from ftdata.stage import METRICS, PROCESSED, STAGES, project_root, stage_main
 
@@ -20,17 +27,28 @@ def main() -> None:
     if "split" not in records.columns:  # an empty dataset: no record ever reached the split op
         records = records.assign(split=None)
     splits = records["split"].value_counts().to_dict() if len(records) else {}
+    origins = origin_counts(records, funnel)
+    summary = {
+        "funnel": funnel,
+        "raw_records": funnel[0]["in"],
+        "exported_records": len(records),
+        # kept originals / raw: augmented and resampled records are counted apart
+        "kept_originals": origins["kept_originals"],
+        "derived_records": origins["derived_records"],
+        "kept_ratio": origins["kept_ratio"],
+        "sources": origins["by_source"],
+        "splits": {s: int(splits.get(s, 0)) for s in ("train", "val", "test")},
+    }
+    write_json(METRICS / "summary.json", summary)
+    write_json(headline_path(METRICS / "summary.json"), summary_headline(summary))
+    # `step` orders the funnel by stage in `dvc plots` (a nominal axis sorts by name).
     write_json(
-        METRICS / "summary.json",
-        {
-            "funnel": funnel,
-            "raw_records": funnel[0]["in"],
-            "exported_records": len(records),
-            "kept_ratio": round(len(records) / funnel[0]["in"], 4) if funnel[0]["in"] else 0.0,
-            "splits": {s: int(splits.get(s, 0)) for s in ("train", "val", "test")},
-        },
+        PLOTS / "funnel.json",
+        [
+            {"step": f"{i:02d} {f['stage']}", "stage": f["stage"], "records": f["out"]}
+            for i, f in enumerate(funnel, start=1)
+        ],
     )
-    write_json(PLOTS / "funnel.json", [{"stage": f["stage"], "records": f["out"]} for f in funnel])
     write_json(
         PLOTS / "rejects.json",
         [
@@ -41,7 +59,13 @@ def main() -> None:
     )
     write_json(PLOTS / "labels.json", label_distribution(records))
     write_json(PLOTS / "sources.json", source_distribution(records))
-    write_json(PLOTS / "lengths.json", length_histogram(records, section["length_bins"]))
+    write_json(
+        PLOTS / "lengths.json",
+        [
+            {**row, "step": f"{i:02d} {row['bin']}"}
+            for i, row in enumerate(length_histogram(records, section["length_bins"]), start=1)
+        ],
+    )
     write_json(PLOTS / "scores.json", score_histograms(records, section["score_bins"]))
     # The HTML report and the dataset card (data/processed/report/index.html, data/processed/README.md).
     write_report(root, section, load_params(root), funnel, records)

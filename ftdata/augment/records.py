@@ -139,3 +139,6 @@ def write_metrics(counts, path) -> None:
         json.dumps(to_jsonable(counts.as_dict()), ensure_ascii=True, indent=2, sort_keys=True)
         + "\n",
     )
+    from ftdata.metrics import write_headline
+
+    write_headline(path, counts.as_dict())

@@ -389,17 +389,18 @@ def test_review_has_every_section_with_the_changes(releases):
     files = md.split("## Files (`dvc diff`)")[1].split("## Metrics")[0]
     assert "`data/processed/records.parquet`" in files
     metrics = md.split("## Metrics (`dvc metrics diff`)")[1].split("## Records")[0]
-    assert (
-        "| `data/metrics/summary.json` | exported_records |" in metrics
-        or "more; run `dvc metrics diff" in metrics
-    )
+    # headline figures only (data/metrics/headline/): the table fits a pull-request page
+    assert "| `data/metrics/headline/summary.json` | out |" in metrics
+    assert "more; run `dvc metrics diff" not in metrics
     as_json = json.loads(
         _ftdata(releases["project"], "review", "data_v1.0", "data_v1.1", "--json").stdout
     )
     quality = {
-        m["metric"]: m for m in as_json["metrics"] if m["file"] == "data/metrics/quality.json"
+        m["metric"]: m
+        for m in as_json["metrics"]
+        if m["file"] == "data/metrics/headline/quality.json"
     }
-    assert quality["rejected.too_short"]["head"] > 0
+    assert quality["rejected"]["head"] > quality["rejected"]["base"]
     assert as_json["records"]["counts"]["added"] > 0
     records = md.split("## Records")[1]
     assert NEW_SOURCE in records and "quality:too_short" in records

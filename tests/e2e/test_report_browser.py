@@ -23,6 +23,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
+
+from tests.conftest import run
 
 pytestmark = pytest.mark.e2e
 
@@ -247,3 +250,100 @@ def test_report_renders_offline_in_chromium_with_charts_and_a_screenshot(
         )
     png = (ARTIFACTS / "report.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+
+    # On a narrower screen nothing leaves its panel (long raw locators wrap).
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=1024,
+        height=900,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    overflowing = browser.evaluate(
+        """(() => [...document.querySelectorAll('main section')].flatMap(s => {
+          const edge = s.getBoundingClientRect().right;
+          return [...s.querySelectorAll('td, th')]
+            .filter(e => e.getBoundingClientRect().right > edge + 0.5)
+            .map(e => s.id + ': ' + e.textContent.slice(0, 60));
+        }))()"""
+    )
+    assert overflowing == [], overflowing[:5]
+
+
+def _drawn_plots(browser, timeout: float = 30) -> list[dict]:
+    """Each DVC plot div with the size of what Vega drew in it (polled: vegaEmbed is async)."""
+    script = """(() => [...document.querySelectorAll('body > div[id]')].map(d => {
+        const m = d.querySelector('svg.marks, canvas.marks');
+        const b = m ? m.getBoundingClientRect() : {width: 0, height: 0};
+        return {id: d.id, width: Math.round(b.width), height: Math.round(b.height),
+                marks: m ? m.querySelectorAll('path, rect, text').length : 0};
+      }))()"""
+    deadline = time.monotonic() + timeout
+    plots = browser.evaluate(script)
+    while time.monotonic() < deadline and not (plots and all(p["marks"] for p in plots)):
+        time.sleep(0.5)
+        plots = browser.evaluate(script)
+    return plots
+
+
+def test_dvc_plots_page_renders_offline_with_vega_inlined(built_project, browser, tmp_path):
+    """`make plots` (python -m ftdata.plots): DVC's page with Vega inlined, network blocked."""
+    declared = [
+        next(iter(p)) for p in yaml.safe_load((built_project / "dvc.yaml").read_text())["plots"]
+    ]
+    run(["python", "-m", "ftdata.plots"], built_project)
+    page = built_project / "dvc_plots/index.html"
+    assert "<script src=" not in page.read_text(encoding="utf-8")
+    assert (
+        run(
+            ["git", "check-ignore", "-q", "dvc_plots/index.html"], built_project, check=False
+        ).returncode
+        == 0
+    )
+    # DVC's own page, for contrast: it loads Vega from a CDN, so with the network blocked it is blank.
+    run(["dvc", "plots", "show", "-o", str(tmp_path / "cdn")], built_project)
+
+    browser.call("Network.enable")
+    browser.call("Page.enable")
+    browser.call("Runtime.enable")
+    browser.call("Network.setBlockedURLs", urls=["http://*", "https://*"])
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=1280,
+        height=900,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+
+    browser.call("Page.navigate", url=(tmp_path / "cdn/index.html").as_uri())
+    browser.wait_for("Page.loadEventFired")
+    blank = _drawn_plots(browser, timeout=3)
+    assert len(blank) == len(declared) and not any(p["marks"] for p in blank)
+
+    browser.events.clear()
+    browser.call("Page.navigate", url=page.as_uri())
+    browser.wait_for("Page.loadEventFired")
+    plots = _drawn_plots(browser)
+    assert [p["id"] for p in plots] == declared  # each plot once, in dvc.yaml's order
+    assert all(p["width"] > 100 and p["height"] > 100 and p["marks"] > 5 for p in plots), plots
+
+    methods = [e.get("method") for e in browser.events]
+    failed = [e["params"] for e in browser.events if e.get("method") == "Network.loadingFailed"]
+    errors = [
+        e["params"]
+        for e in browser.events
+        if e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] == "error"
+    ]
+    assert "Runtime.exceptionThrown" not in methods and not failed and not errors, (failed, errors)
+    requests = [
+        e["params"]["request"]["url"]
+        for e in browser.events
+        if e.get("method") == "Network.requestWillBeSent"
+    ]
+    assert all(u.startswith(("file://", "data:")) for u in requests), requests
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    height = browser.evaluate("document.documentElement.scrollHeight")
+    browser.screenshot(
+        ARTIFACTS / "dvc_plots.png", {"x": 0, "y": 0, "width": 1280, "height": height}
+    )

@@ -226,3 +226,40 @@ def test_strata_missing_splits_from_either_metrics_shape():
         {"stratum": "a", "split": "train", "count": 3},
     ]
     assert strata_missing_splits({"splits": {"strata_missing_splits": 1}}, rows) == {"a": ["test"]}
+
+
+def _with_derived() -> pd.DataFrame:
+    """The three originals plus two augmented and one resampled record of source `unit`."""
+    base = records()
+    derived = []
+    for i, op in enumerate(["synonym", "dialect", "resample"]):
+        rec = base.iloc[i % len(base)].to_dict()
+        rec.update(
+            id=f"derived{i}",
+            source_kind="augment",
+            locator=f"{rec['locator']}#augment/{op}/0",
+            ops=[{"stage": "augment" if op != "resample" else "balance", "op": op}],
+            split="train",
+        )
+        derived.append(rec)
+    return pd.concat([base, pd.DataFrame(derived)], ignore_index=True)
+
+
+def test_report_and_card_count_kept_originals_apart_from_augmented_and_resampled():
+    d = data()
+    d.records = _with_derived()
+    page = render(d)
+    kpis = dict(
+        (span, b)
+        for b, span in re.findall(r'<div class="kpi"><b>(.*?)</b><span>(.*?)</span>', page)
+    )
+    # 5 raw records, 3 of them reach the exports: 60 %, not 6 / 5 = 120 %
+    assert kpis["raw records kept"] == "3 (60.0 %)"
+    assert kpis["derived: augmented / resampled"] == "2 / 1"
+    row = re.search(r"<tr><td>unit</td>(.*?)</tr>", page).group(1)
+    assert re.findall(r"<td class=n>(\d+)</td>", row) == ["5", "3", "2", "1", "6"]
+
+    card = render_card(d, {"thin_label_min": 1, "card": {}}, {"export": {}})
+    assert "5 raw records -> 3 kept (60.0 %)" in card
+    assert "2 augmented and 1 resampled" in card
+    assert "| unit | logs | internal-use-only | me | 2024-01-01 | 5 | 3 | 2 | 1 |" in card
