@@ -231,11 +231,13 @@ def interpolation_problem(value: str) -> str | None:
         names = _resolvers(value)
     except GrammarParseError as err:
         return f"is not a valid interpolation ({_one_line(err)}); write `\\${{` for a literal `${{`"
+    # A machine-dependent one is named first, even when nested in another resolver.
+    for name in names:
+        if name in MACHINE_RESOLVERS:
+            return f"uses ${{{name}:...}}, which {MACHINE_RESOLVERS[name]}"
     for name in names:
         if name in ALLOWED_RESOLVERS:
             continue
-        if name in MACHINE_RESOLVERS:
-            return f"uses ${{{name}:...}}, which {MACHINE_RESOLVERS[name]}"
         allowed = ", ".join(ALLOWED_RESOLVERS)
         if OmegaConf.has_resolver(name):
             return (
