@@ -260,7 +260,7 @@ def check_source(name: str, cfg: Any, origin: str, root: Path, must_exist: bool 
             if not isinstance(value, str):
                 example = "'账户问题>账单>账单查询'" if key == "label_map" else "user"
                 raise ConfigError(
-                    f"{origin}: `source.{name}.{key}.{raw}` is a {type(value).__name__} "
+                    f"{_at_key(root, origin, f'{key}.{raw}')}: `source.{name}.{key}.{raw}` is a {type(value).__name__} "
                     f"({value!r}); each value is one string, e.g. {example}"
                 )
     bad_roles = sorted(set(src["roles"].values()) - {"system", "user", "assistant"})
@@ -330,6 +330,18 @@ def _check_choices(params: dict, origins: dict[str, str]) -> None:
                 raise ConfigError(f"{_origin(origins, name)}: {err}") from None
 
 
+def _at_key(root: Path, origin: str, key: str) -> str:
+    """``origin:line:column`` of ``key`` inside the conf file ``origin`` (just ``origin`` if unknown)."""
+    path = root / origin
+    if not origin.startswith("conf/") or not path.is_file():
+        return origin
+    try:
+        mark = scan_file(path, origin).marks.get(key)
+    except ConfigError:
+        mark = None
+    return f"{origin}:{mark[0]}:{mark[1]}" if mark else origin
+
+
 def accepted_licenses_file(root: Path, origins: dict[str, str]) -> str:
     """The conf file whose `accepted_licenses` wins: conf/config.yaml when it sets it (after _self_)."""
     primary = root / "conf" / "config.yaml"
@@ -354,8 +366,9 @@ def _check_licenses(params: dict, origins: dict[str, str], root: Path) -> None:
         if isinstance(lic, str) and lic.strip().casefold() in allowed:
             continue
         listed = ", ".join(repr(a) for a in accepted) or "nothing"
+        where = _at_key(root, _origin(origins, f"source.{name}"), "license")
         raise ConfigError(
-            f"{_origin(origins, f'source.{name}')}: `source.{name}.license` is {lic!r}, which "
+            f"{where}: `source.{name}.license` is {lic!r}, which "
             f"`export.accepted_licenses` ({listed}) does not accept; add it to that list in "
             f"{accepted_licenses_file(root, origins)} if the export may carry it, or fix the licence"
         )
