@@ -240,7 +240,11 @@ def init_project(
     shutil.copy(common / "Makefile", dest / "Makefile")
     shutil.copy(common / "README.md", dest / "README.md")
     shutil.copy(common / "gitignore", dest / ".gitignore")
-    values = {"name": project_name(dest), "template": template}
+    from ftdata.compose import accepted_licenses_file, compose_config
+
+    # The file whose list really wins (the blank template overrides it in conf/config.yaml).
+    licenses_file = accepted_licenses_file(dest, compose_config(dest, [])[1])
+    values = {"name": project_name(dest), "template": template, "licenses_file": licenses_file}
     for path in sorted(dest.rglob("*")):
         if "data" not in path.relative_to(dest).parts[:1]:
             _render(path, values)
