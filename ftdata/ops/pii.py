@@ -420,6 +420,18 @@ def _only_placeholders(text: str) -> bool:
     return n > 0 and not any(ch.isalnum() for ch in rest)
 
 
+def with_redacted_columns(
+    out: pd.DataFrame, messages: list, texts: list, flags: list[bool], types: list[list[str]]
+) -> pd.DataFrame:
+    """``out`` with the redacted contents and the PII flags set, as every redacting op leaves them."""
+    out["messages"] = pd.Series(messages, index=out.index, dtype=object)
+    if "text" in out.columns:
+        out["text"] = pd.Series(texts, index=out.index, dtype=object)
+    out["pii_redacted"] = pd.Series(flags, index=out.index, dtype=object)
+    out["pii_types"] = pd.Series(types, index=out.index, dtype=object)
+    return out
+
+
 @register("redact_pii", "clean")
 def redact_pii(batch: pd.DataFrame, types: list[str] | tuple[str, ...] = PII_TYPES) -> OpResult:
     """Redact PII in every message and ``text``; reject records that were nothing but PII.
@@ -463,11 +475,7 @@ def redact_pii(batch: pd.DataFrame, types: list[str] | tuple[str, ...] = PII_TYP
         new_texts.append(text)
         flags.append(hit or bool(found))
         found_types.append(sorted(found))
-    out["messages"] = pd.Series(new_messages, index=out.index, dtype=object)
-    if "text" in out.columns:
-        out["text"] = pd.Series(new_texts, index=out.index, dtype=object)
-    out["pii_redacted"] = pd.Series(flags, index=out.index, dtype=object)
-    out["pii_types"] = pd.Series(found_types, index=out.index, dtype=object)
+    out = with_redacted_columns(out, new_messages, new_texts, flags, found_types)
     details = [
         "every user turn is only PII (" + ", ".join(t) + ")" if only else ""
         for only, t in zip(pii_only, found_types, strict=True)

@@ -27,6 +27,7 @@ import pandas as pd
 from ftdata.augment.cache import LlmCache
 from ftdata.augment.llm import FENCE_RE, ChatCall, ChatClient, PromptTemplate
 from ftdata.errors import ConfigError
+from ftdata.ops.pii import with_redacted_columns
 from ftdata.reasons import Reason
 from ftdata.registry import OpResult, register
 from ftdata.runner import split_by
@@ -151,10 +152,6 @@ def redact_pii_model(
         new_texts.append(text)
         flags.append(bool(flag) or bool(found))
         found_types.append(sorted(found))
-    out["messages"] = pd.Series(new_messages, index=out.index, dtype=object)
-    if "text" in out.columns:
-        out["text"] = pd.Series(new_texts, index=out.index, dtype=object)
-    out["pii_redacted"] = pd.Series(flags, index=out.index, dtype=object)
-    out["pii_types"] = pd.Series(found_types, index=out.index, dtype=object)
+    out = with_redacted_columns(out, new_messages, new_texts, flags, found_types)
     nothing = [False] * len(out)
     return split_by(out, nothing, Reason.PII_ONLY, [""] * len(out))
