@@ -35,8 +35,15 @@ def stage_metrics(metrics_dir: Path, stages: tuple[str, ...]) -> list[dict]:
                     "added": sum(p["added"] for p in parts),
                     "out": sum(p["out"] for p in parts),
                     "rejected": dict(sorted(rejected.items())),
+                    # unmapped_labels / file_notes: what ingest could not place (older
+                    # metrics files lack them)
                     "by_source": {
-                        p["source"]: {k: p[k] for k in ("in", "out", "rejected")} for p in parts
+                        p["source"]: {
+                            k: p[k]
+                            for k in ("in", "out", "rejected", "unmapped_labels", "file_notes")
+                            if k in p
+                        }
+                        for p in parts
                     },
                 }
             )

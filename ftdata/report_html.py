@@ -592,8 +592,43 @@ def section_sources(data: ReportData) -> str:
     return _section(
         "sources",
         "Source mix",
-        f'{note}<div class="grid"><div>{chart}</div><div>{table}</div></div><h3>Languages</h3>{lang_chart}',
+        f'{note}<div class="grid"><div>{chart}</div><div>{table}</div></div>'
+        f"{ingest_gaps(data.funnel)}<h3>Languages</h3>{lang_chart}",
     )
+
+
+def ingest_gaps(funnel: list[dict]) -> str:
+    """Raw labels no ``label_map`` knows and files that gave no record, per source.
+
+    Both leave records unlabelled or missing without failing the build, so the report
+    is where a user must see them (``source.<name>.unmapped_label``, the ingest warning).
+    """
+    by_source = next((f for f in funnel if f["stage"] == "ingest"), {}).get("by_source", {})
+    labels = [
+        [
+            name,
+            m["unmapped_labels"]["records"],
+            m["unmapped_labels"]["action"],
+            ", ".join(f"{k} ({v})" for k, v in m["unmapped_labels"]["top"].items()),
+        ]
+        for name, m in sorted(by_source.items())
+        if m.get("unmapped_labels", {}).get("records")
+    ]
+    files = [
+        [name, path, reason]
+        for name, m in sorted(by_source.items())
+        for path, reason in sorted((m.get("file_notes") or {}).items())
+    ]
+    parts = ["<h3>Raw labels outside label_map</h3>"]
+    parts.append(
+        _table(["source", "records", "action", "top raw labels"], labels, {1})
+        if labels
+        else '<p class="muted">Every raw label of every source is in its label_map.</p>'
+    )
+    if files:
+        parts.append("<h3>Files that gave no record</h3>")
+        parts.append(_table(["source", "file", "reason"], files))
+    return "".join(parts)
 
 
 def section_scores(data: ReportData) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pandas as pd
 
@@ -263,3 +264,26 @@ def test_report_and_card_count_kept_originals_apart_from_augmented_and_resampled
     assert "5 raw records -> 3 kept (60.0 %)" in card
     assert "2 augmented and 1 resampled" in card
     assert "| unit | logs | internal-use-only | me | 2024-01-01 | 5 | 3 | 2 | 1 |" in card
+
+
+def test_report_lists_raw_labels_outside_label_map_and_files_without_records_per_source():
+    gaps = [dict(FUNNEL[0]), FUNNEL[1]]
+    gaps[0]["by_source"] = {
+        "unit": {
+            "in": 5,
+            "out": 4,
+            "rejected": {},
+            "unmapped_labels": {
+                "records": 12,
+                "distinct": 2,
+                "action": "keep",
+                "top": {"bill": 9, "积分": 3},
+            },
+            "file_notes": {"data/raw/unit/empty.md": "no_records"},
+        }
+    }
+    page = render(replace(data(), funnel=gaps))
+    assert "Raw labels outside label_map" in page
+    assert "bill (9), 积分 (3)" in page and ">12<" in page
+    assert "data/raw/unit/empty.md" in page and "no_records" in page
+    assert "Every raw label of every source is in its label_map" in render(data())
