@@ -21,8 +21,11 @@ def _metrics(project, name):
 
 
 def test_agreement_metrics_are_dvc_metrics_and_pass_the_default_gates(built_project):
+    # DVC shows the headline (alpha); every figure is in the stage's own metrics file.
     shown = json.loads(run(["dvc", "metrics", "show", "--json"], built_project).stdout)
-    annotate = next(iter(shown.values()))["data"]["data/metrics/annotate.json"]["data"]
+    headline = next(iter(shown.values()))["data"]["data/metrics/headline/annotate.json"]["data"]
+    annotate = _metrics(built_project, "annotate.json")
+    assert headline["alpha"] == annotate["overall"]["krippendorff_alpha"]
     assert annotate["in"] == annotate["out"] + annotate["rejected_total"]
     assert annotate["items"]["annotated"] >= 600
     assert set(annotate["by_annotator"]) == {"li_na", "wang_qiang", "zhao_lei"}
