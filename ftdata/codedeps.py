@@ -51,8 +51,6 @@ class ImportGraph:
 
 def import_graph(root: Path) -> ImportGraph:
     """The import graph of ``ftdata`` and ``stages`` as found under ``root``."""
-    import grimp
-
     root = root.resolve()
     for package in PACKAGES:
         if not (root / package / "__init__.py").is_file():
@@ -67,7 +65,7 @@ def import_graph(root: Path) -> ImportGraph:
     if added:
         sys.path.insert(0, str(root))
     try:
-        graph = grimp.build_graph(*PACKAGES, exclude_type_checking_imports=True, cache_dir=None)
+        graph = _grimp_graph(PACKAGES)
     finally:
         if added:
             sys.path.remove(str(root))
@@ -98,6 +96,14 @@ def import_graph(root: Path) -> ImportGraph:
         files=files,
         packages=frozenset(packages),
     )
+
+
+def _grimp_graph(packages: tuple[str, ...]):
+    """grimp's graph of ``packages``: imports in functions count, ``if TYPE_CHECKING:`` ones
+    do not (they never run)."""
+    import grimp
+
+    return grimp.build_graph(*packages, exclude_type_checking_imports=True, cache_dir=None)
 
 
 def closure(graph: ImportGraph, module: str) -> set[str]:
