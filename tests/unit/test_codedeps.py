@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,20 @@ def test_a_module_outside_any_package_is_refused_not_skipped(tmp_path):
     assert proc.returncode == 2
     assert "ftdata/annotate/" in proc.stderr and "add __init__.py" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+STAGE_MODULES = codedeps.stage_modules((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("stage", sorted(STAGE_MODULES))
+def test_every_project_module_a_stage_loads_on_import_is_in_its_closure(graph, stage):
+    """A cross-check of the static graph against what Python really runs on import."""
+    module = STAGE_MODULES[stage]
+    probe = (
+        f"import sys, {module}; "
+        "print('\\n'.join(m for m in sys.modules if m.split('.')[0] in ('ftdata', 'stages')))"
+    )
+    proc = run([sys.executable, "-c", probe], ROOT, env={"PYTHONPATH": str(ROOT)})
+    loaded = set(proc.stdout.split())
+    assert module in loaded
+    assert loaded <= closure(graph, module)
