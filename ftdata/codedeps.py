@@ -55,12 +55,12 @@ def import_graph(root: Path) -> ImportGraph:
     for package in PACKAGES:
         if not (root / package / "__init__.py").is_file():
             raise ConfigError(f"ftdata deps: {root / package}/__init__.py not found")
-    loaded = sys.modules.get("ftdata")
-    if loaded is not None and Path(loaded.__file__).resolve().parent != root / "ftdata":
-        raise ConfigError(
-            f"ftdata deps: the ftdata running is {Path(loaded.__file__).parent}, not "
-            f"{root / 'ftdata'}; run it with that project's engine (PYTHONPATH={root})"
-        )
+        loaded = sys.modules.get(package)  # grimp reads an imported package where it is
+        if loaded is not None and Path(loaded.__file__).resolve().parent != root / package:
+            raise ConfigError(
+                f"ftdata deps: the {package} imported is {Path(loaded.__file__).parent}, not "
+                f"{root / package}; run it with that project's engine (PYTHONPATH={root})"
+            )
     added = str(root) not in sys.path
     if added:
         sys.path.insert(0, str(root))
