@@ -73,6 +73,42 @@ def compose(
     typer.echo(f"wrote {path}")
 
 
+@app.command()
+def deps(
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 listing each difference; write nothing.")
+    ] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Rewrite the code deps of each stage in dvc.yaml.")
+    ] = False,
+    root: Annotated[Path, typer.Option(help="Project root (the engine's repository).")] = Path("."),
+) -> None:
+    """Each stage's code deps in dvc.yaml, computed from its import closure (ftdata/codedeps.py)."""
+    from ftdata import codedeps
+
+    if check == write:
+        err_console.print("ftdata deps: give one of --check or --write", highlight=False)
+        raise typer.Exit(2)
+    try:
+        if check:
+            lines = codedeps.differences(root)
+            if lines:
+                for line in lines:
+                    err_console.print(f"dvc.yaml: {line}", highlight=False, soft_wrap=True)
+                err_console.print("run `ftdata deps --write` to update dvc.yaml", highlight=False)
+                raise typer.Exit(1)
+            typer.echo("dvc.yaml code deps match the import closures")
+            return
+        changed = codedeps.write(root)
+    except FtdataError as err:
+        _fail(err)
+    typer.echo(
+        f"dvc.yaml: code deps rewritten for {', '.join(changed)}"
+        if changed
+        else "dvc.yaml: code deps already match"
+    )
+
+
 # RST inline markup in op docstrings: ``literal`` and :role:`target` (docstrings are
 # written for Sphinx-style readers; the terminal gets the words, literals in a style).
 _RST_INLINE = re.compile(r"``(?P<literal>.+?)``|:[\w:.-]+:`(?P<role>[^`]+)`")

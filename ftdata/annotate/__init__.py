@@ -1,0 +1,1 @@
+"""Annotation: exports in, consensus labels, agreement, gates and review queues out."""

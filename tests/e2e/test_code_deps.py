@@ -1,0 +1,64 @@
+"""An engine edit makes `dvc status` name exactly the stages whose import closure holds it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ftdata import codedeps
+from tests.conftest import ROOT, run
+
+pytestmark = pytest.mark.e2e
+
+# A module inside a folder dep (ftdata/ops), one that only some stages reach, a stage's own.
+EDITED = ("ftdata/ops/readability.py", "ftdata/evaluate.py", "stages/report.py")
+
+
+@pytest.fixture(scope="module")
+def project(built_project, tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("codedeps") / "project"
+    shutil.copytree(built_project, dest, symlinks=True)
+    run(["git", "reset", "-q", "--hard"], dest)  # whatever earlier tests did to it
+    run(["dvc", "checkout", "--force"], dest)
+    return dest
+
+
+def _changed_stages(project: Path) -> set[str]:
+    return set(json.loads(run(["dvc", "status", "--json"], project).stdout or "{}"))
+
+
+def _expected(module_file: str) -> set[str]:
+    """Stage names as `dvc status` prints them (ingest@<source> for each source)."""
+    graph = codedeps.import_graph(ROOT)
+    module = module_file.removesuffix(".py").replace("/", ".")
+    text = (ROOT / "dvc.yaml").read_text(encoding="utf-8")
+    using = {
+        name
+        for name, entry in codedeps.stage_modules(text).items()
+        if module in codedeps.closure(graph, entry)
+    }
+    sources = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))["source"]
+    ingest = {f"ingest@{s}" for s in sources} if "ingest" in using else set()
+    return ingest | (using - {"ingest"})
+
+
+def test_an_engine_edit_reruns_exactly_the_stages_whose_closure_holds_it(project):
+    assert _changed_stages(project) == set()  # the build is up to date
+    for rel in EDITED:
+        path = project / rel
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# an edit\n")
+        expected = _expected(rel)
+        assert expected, rel
+        assert _changed_stages(project) == expected, rel
+        path.write_bytes(original)
+        assert _changed_stages(project) == set(), rel
+    # the score helpers: quality (which lost them before) sees them
+    assert "quality" in _expected("ftdata/ops/readability.py")
+    # a module only some stages import leaves the others alone
+    assert not any(s.startswith("ingest@") for s in _expected("ftdata/evaluate.py"))
+    assert _expected("stages/report.py") == {"report"}
