@@ -93,6 +93,21 @@ def _params(rev: Revision) -> dict:
     return (yaml.safe_load(text) if text else None) or {}
 
 
+def _rejected_record(reject: dict, record_id: str) -> dict:
+    """The canonical record a reject keeps, or ``{}`` when it keeps a raw line instead.
+
+    Stages that read raw files (ingest, evaluate) store the line as read, which may be
+    malformed JSON or JSON of the raw file's own shape; the raw line is shown from the
+    locator anyway, so only a canonical record (its ``id`` and a ``source``) is used.
+    """
+    try:
+        parsed = json.loads(reject.get("record") or "{}")
+    except ValueError:
+        return {}
+    canonical = isinstance(parsed, dict) and parsed.get("id") == record_id and "source" in parsed
+    return parsed if canonical else {}
+
+
 def _find_reject(rev: Revision, record_id: str) -> dict | None:
     rejects = rev.rejects()
     hits = np.flatnonzero(rejects.column("id").to_numpy(zero_copy_only=False) == record_id)
@@ -190,7 +205,7 @@ def lineage(root: str | Path, record_id: str, rev: str | None = None) -> Lineage
                 f"record {record_id!r}: not in {RECORDS} nor in the rejects of {revision.name} "
                 "(ids are 16 hex characters; `ftdata diff` lists ids that changed)"
             )
-        record = json.loads(reject["record"]) if reject.get("record") else {}
+        record = _rejected_record(reject, record_id)
         record.setdefault("id", record_id)
         record.setdefault("source", reject.get("source"))
         record.setdefault("locator", reject.get("locator"))
@@ -198,6 +213,9 @@ def lineage(root: str | Path, record_id: str, rev: str | None = None) -> Lineage
         status = "rejected"
     source = record.get("source")
     source_cfg = (params.get("source") or {}).get(source) if source else None
+    if isinstance(source_cfg, dict):  # a raw-line reject carries no kind or licence of its own
+        record.setdefault("source_kind", source_cfg.get("kind"))
+        record.setdefault("license", source_cfg.get("license"))
     split = record.get("split")
     export = None
     if status == "exported" and split:
@@ -243,8 +261,11 @@ def _op_entry(entry: dict) -> dict:
 def to_markdown(item: Lineage) -> str:
     lines = [f"## Lineage of {item.id} ({item.rev})", ""]
     split = f"split `{item.split}`" if item.split else "no split (not exported)"
-    lines.append(f"- status: **{item.status}**; label `{item.label}`; {split}")
-    lines.append(f"- source: `{item.source}` ({item.source_kind}, licence {item.license})")
+    label = f"label `{item.label}`" if item.label else "no label"
+    lines.append(f"- status: **{item.status}**; {label}; {split}")
+    facts = [item.source_kind, f"licence {item.license}" if item.license else None]
+    facts_text = ", ".join(f for f in facts if f)
+    lines.append(f"- source: `{item.source}`" + (f" ({facts_text})" if facts_text else ""))
     raw = item.raw
     lines.append(f"- raw: `{raw['path']}` line {raw['line']}")
     if raw.get("derivation"):

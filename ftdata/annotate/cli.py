@@ -135,9 +135,14 @@ def report_cmd(
     rows, rejects = [], []
     try:
         for path in files:
-            result = read_input(
-                InputSpec(path=str(path.resolve().relative_to(root.resolve())), tool=tool), root
-            )
+            if not path.exists():
+                typer.echo(f"error: {path}: no such file or folder", err=True)
+                raise typer.Exit(3)
+            # An export fresh from the tool (~/Downloads/...) need not be in the project yet.
+            full = path.resolve()
+            inside = full.is_relative_to(root.resolve())
+            spec_path = str(full.relative_to(root.resolve())) if inside else str(full)
+            result = read_input(InputSpec(path=spec_path, tool=tool), root)
             rows += result.rows
             rejects += result.rejects
     except FtdataError as err:

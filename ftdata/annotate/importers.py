@@ -128,7 +128,8 @@ def read_input(spec: InputSpec, root: Path) -> ReadResult:
     full = root / spec.path
     out = ReadResult()
     for path in _files(spec, root):
-        rel = path.relative_to(root).as_posix()
+        # `ftdata annotate report` may read an export that is not in the project yet.
+        rel = (path.relative_to(root) if path.is_relative_to(root) else path).as_posix()
         batch = spec.batch or (full.name if full.is_dir() else path.stem)
         reader = {
             "label-studio": labelstudio.read_export,
