@@ -354,15 +354,19 @@ class RecordWriter:
 
 
 # ---------------------------------------------------------------- rejects
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(text: str) -> str:
+    r"""``text`` with each lone surrogate written as its JSON escape ``\udXXX``: JSON can
+    escape one (``"\ud800"``), UTF-8 cannot encode it, so parquet cannot store it."""
+    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _storable(value: Any) -> Any:
-    r"""A reject's text as UTF-8 can hold it: a lone surrogate (a raw JSON ``"\ud800"``,
-    the very reason some records are rejected) is written as its escape ``\ud800``."""
-    if isinstance(value, str) and _LONE_SURROGATE.search(value):
-        return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
-    return value
+    """A reject's text as UTF-8 can hold it: a lone surrogate, the very reason some
+    records are rejected, is written as its escape."""
+    return escape_surrogates(value) if isinstance(value, str) else value
 
 
 def rejects_frame(stage: str, rejected: pd.DataFrame, keep_raw: bool = False) -> pd.DataFrame:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
+from ftdata.io import LONE_SURROGATE
+
 # Undecodable bytes are decoded to lone surrogates U+DC00+byte. No codec ever
 # produces a lone surrogate from valid input, so their presence marks a bad
 # line exactly (unlike U+FFFD, which can be genuine text). Python's own
@@ -70,19 +72,10 @@ def show_bad_bytes(text: str) -> str:
     return _BAD_CHAR.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def first_surrogate(text: str) -> str | None:
-    """A lone surrogate in ``text`` (JSON can escape one, ``"\\ud800"``; UTF-8 cannot
-    encode it, so parquet cannot store it), or None."""
-    match = _SURROGATE.search(text)
+    """A lone surrogate in ``text`` (see ``ftdata.io.escape_surrogates``), or None."""
+    match = LONE_SURROGATE.search(text)
     return match.group() if match else None
-
-
-def escape_surrogates(text: str) -> str:
-    r"""``text`` with each lone surrogate written as its JSON escape ``\udXXX``."""
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _normalise_name(name: str) -> str:

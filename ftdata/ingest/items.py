@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ftdata.ingest.encoding import escape_surrogates
+from ftdata.io import escape_surrogates
 from ftdata.reasons import Reason
 from ftdata.record import record_id
 

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ftdata.ingest.context import FileContext
-from ftdata.ingest.encoding import escape_surrogates, has_bad_bytes, show_bad_bytes
+from ftdata.ingest.encoding import has_bad_bytes, show_bad_bytes
 from ftdata.ingest.items import RawReject, RawRow
+from ftdata.io import escape_surrogates
 from ftdata.reasons import Reason
 from ftdata.record import canonical_json
 
