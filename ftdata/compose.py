@@ -362,11 +362,13 @@ def _check_licenses(params: dict, origins: dict[str, str], root: Path) -> None:
     export = params.get("export")
     if not export or "accepted_licenses" not in export:
         return
+    from ftdata.licenses import accepted_set, is_accepted
+
     accepted = export["accepted_licenses"] or []
-    allowed = {str(a).strip().casefold() for a in accepted}
+    allowed = accepted_set(accepted)
     for name, src in (params.get("source") or {}).items():
         lic = src.get("license")
-        if isinstance(lic, str) and lic.strip().casefold() in allowed:
+        if is_accepted(lic, allowed):
             continue
         listed = ", ".join(repr(a) for a in accepted) or "nothing"
         where = _at_key(root, _origin(origins, f"source.{name}"), "license")

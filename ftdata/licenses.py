@@ -32,9 +32,19 @@ def _norm(name: str) -> str:
     return name.strip().casefold()
 
 
+def accepted_set(accepted: Iterable[str]) -> frozenset[str]:
+    """``export.accepted_licenses`` in the form ``is_accepted`` compares against."""
+    return frozenset(_norm(str(a)) for a in accepted)
+
+
+def is_accepted(license: object, allowed: frozenset[str]) -> bool:
+    """``license`` is one of ``allowed`` (compose checks sources with it, export records)."""
+    return isinstance(license, str) and _norm(license) in allowed
+
+
 def license_violations(records: pd.DataFrame, accepted: Iterable[str]) -> list[LicenseViolation]:
     """Per (source, licence) outside ``accepted``: how many records and one locator, sorted."""
-    allowed = {_norm(a) for a in accepted}
+    allowed = accepted_set(accepted)
     found: dict[tuple[str, str], list] = {}
     if not len(records):
         return []
@@ -43,7 +53,7 @@ def license_violations(records: pd.DataFrame, accepted: Iterable[str]) -> list[L
     locators = records["locator"] if "locator" in records.columns else [""] * len(records)
     for source, lic, locator in zip(sources, licenses, locators, strict=True):
         lic = lic if isinstance(lic, str) and lic.strip() else NO_LICENSE
-        if lic != NO_LICENSE and _norm(lic) in allowed:
+        if lic != NO_LICENSE and is_accepted(lic, allowed):
             continue
         entry = found.setdefault((str(source), lic), [0, str(locator or "")])
         entry[0] += 1
