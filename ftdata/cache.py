@@ -8,7 +8,7 @@ params hash, record content hash)``:
 - a costly *annotating* op (``cache.ops``: quality ``score``; later
   model-backed augmentation or embeddings), one that only adds columns computed
   from a record's content, rejects nothing and leaves the text alone.
-  ``COSTLY_OPS`` names each such op and its columns; ``cached_call`` refuses
+  Each such op declares its columns at registration (``cached_columns``); ``cached_call`` refuses
   anything else, because replaying one filter or rewriter on its own would need
   the output of the ops before it.
 - the whole op chain of a stage (``cache.stages``: ``clean``, whose ops are
@@ -74,29 +74,27 @@ import pyarrow.parquet as pq
 from ftdata.errors import ConfigError
 from ftdata.io import PARQUET_OPTS, atomic_path, to_jsonable
 from ftdata.record import canonical_json, content_hash, params_hash, sha256_hex
-from ftdata.registry import OpResult, get_op
+from ftdata.registry import OpResult, all_ops, get_op
 
-
-def _score_columns() -> tuple[str, ...]:
-    from ftdata.ops.quality import SCORE_COLUMNS
-
-    return (*SCORE_COLUMNS, "lang")
-
-
-# op name -> the columns it writes (a function: imported lazily, so this module
-# does not pull in every op's dependencies). Each such op marks every row it
+# Each op's cached columns are declared at its registration (``register(...,
+# cached_columns=...)``), so this module imports no op. Such an op marks every row it
 # annotates ``_changed`` (quality ``score`` does), and a replayed row is too.
-COSTLY_OPS = {"score": _score_columns}
 KEY = "key"
 
 
+def costly_ops() -> tuple[str, ...]:
+    """The registered ops that declare cached columns (``cache.ops`` may name them)."""
+    return tuple(sorted(name for name, op in all_ops().items() if op.cached_columns))
+
+
 def cached_columns(op: str) -> tuple[str, ...]:
-    if op not in COSTLY_OPS:
+    columns = get_op(op, where="params.yaml: cache.ops").cached_columns
+    if not columns:
         raise ConfigError(
             f"params.yaml: cache.ops: op {op!r} cannot be cached "
-            f"(cacheable: {', '.join(sorted(COSTLY_OPS))})"
+            f"(cacheable: {', '.join(costly_ops())})"
         )
-    return COSTLY_OPS[op]()
+    return columns
 
 
 def record_keys(batch: pd.DataFrame) -> list[str]:
@@ -382,7 +380,7 @@ IDENTITY = (
 )
 CONTENT = ("messages", "text")
 LINEAGE = "ops"
-# Columns a rejected row carries that a kept one does not (``runner.rejected_rows``).
+# Columns a rejected row carries that a kept one does not (``registry.rejected_rows``).
 REJECT_ONLY = ("reason", "detail", "duplicate_of")
 _LOCATOR = "\ue000locator\ue000"  # private-use characters: never in real text, kept as is by JSON
 _KEPT = -1

@@ -32,6 +32,26 @@ class OpResult:
 BatchOp = Callable[..., OpResult]
 
 
+def rejected_rows(batch: pd.DataFrame, mask, reason: str, details) -> pd.DataFrame:
+    """Rows of ``batch`` where ``mask`` holds, with a reason and per-row details."""
+    rej = batch[mask].copy()
+    rej["reason"] = reason
+    if isinstance(details, str):
+        rej["detail"] = details
+    else:
+        rej["detail"] = list(pd.Series(list(details), index=batch.index)[mask])
+    return rej
+
+
+def split_by(batch: pd.DataFrame, reject_mask, reason: str, details) -> OpResult:
+    """Common case of a filter op: reject where ``reject_mask``, keep the rest."""
+    mask = pd.Series(list(reject_mask), index=batch.index, dtype=bool)
+    return OpResult(
+        kept=batch[~mask].reset_index(drop=True),
+        rejected=rejected_rows(batch, mask, reason, details).reset_index(drop=True),
+    )
+
+
 @dataclass(frozen=True)
 class Op:
     name: str
@@ -41,6 +61,9 @@ class Op:
     # False for ops that only add fields (scores, flags) and never rewrite a record's
     # messages or text: their lineage entry says "scored / flagged", not "changed".
     changes_content: bool = True
+    # The columns a costly annotating op writes, declared with the op: non-empty makes
+    # it cacheable per record (``cache.ops``, ftdata/cache.py reads it from here).
+    cached_columns: tuple[str, ...] = ()
 
 
 _OPS: dict[str, Op] = {}
@@ -48,9 +71,17 @@ _loaded_builtins = False
 
 
 def register(
-    name: str, stage: str, *, changes_content: bool = True
+    name: str,
+    stage: str,
+    *,
+    changes_content: bool = True,
+    cached_columns: tuple[str, ...] = (),
 ) -> Callable[[BatchOp], BatchOp]:
-    """Register ``fn(batch, **params) -> OpResult`` under ``name`` for ``stage``."""
+    """Register ``fn(batch, **params) -> OpResult`` under ``name`` for ``stage``.
+
+    ``cached_columns``: the columns of an annotating op (rejects nothing, rewrites
+    no text) that ``cache.ops`` may cache per record; a plugin op leaves it empty.
+    """
 
     def deco(fn: BatchOp) -> BatchOp:
         if name in _OPS and _OPS[name].fn is not fn:
@@ -61,6 +92,7 @@ def register(
             stage=stage,
             doc=(fn.__doc__ or "").strip(),
             changes_content=changes_content,
+            cached_columns=tuple(cached_columns),
         )
         return fn
 

@@ -295,23 +295,3 @@ def executor_settings() -> dict:
 
 def cache_settings() -> dict | None:
     return _project_section("cache")
-
-
-def rejected_rows(batch: pd.DataFrame, mask, reason: str, details) -> pd.DataFrame:
-    """Rows of ``batch`` where ``mask`` holds, with a reason and per-row details."""
-    rej = batch[mask].copy()
-    rej["reason"] = reason
-    if isinstance(details, str):
-        rej["detail"] = details
-    else:
-        rej["detail"] = list(pd.Series(list(details), index=batch.index)[mask])
-    return rej
-
-
-def split_by(batch: pd.DataFrame, reject_mask, reason: str, details) -> OpResult:
-    """Common case of a filter op: reject where ``reject_mask``, keep the rest."""
-    mask = pd.Series(list(reject_mask), index=batch.index, dtype=bool)
-    return OpResult(
-        kept=batch[~mask].reset_index(drop=True),
-        rejected=rejected_rows(batch, mask, reason, details).reset_index(drop=True),
-    )

@@ -43,12 +43,12 @@ from ftdata.augment import hard as hard_mod
 from ftdata.augment.records import make_child, op_params_hash, query_turn
 from ftdata.errors import ConfigError
 from ftdata.ops.dedup import (
-    _check_params,
-    _exact_key,
-    _verified_pairs,
+    dedup_params,
+    exact_key,
     jaccard,
     normalise_for_dedup,
     shingles,
+    verified_pairs,
 )
 from ftdata.ops.feedback import awaiting_review
 from ftdata.ops.split import group_keys, split_for, unit_hash, validate_ratios
@@ -80,18 +80,19 @@ def filter_children(
     existing: pd.DataFrame, children: list[dict], dedup: dict
 ) -> tuple[list[dict], list[dict]]:
     """Children that duplicate nothing (see module docstring, step 5); the others with reasons."""
+    dedup = dedup_params(dedup)
     ex_records = existing.to_dict("records")
     ex_raw = record_texts(ex_records)
     ex_norm = [normalise_for_dedup(t) for t in ex_raw]
     seen: dict[str, str] = {}
     for rid, norm, raw in zip((r["id"] for r in ex_records), ex_norm, ex_raw, strict=True):
-        seen.setdefault(_exact_key(norm, raw), rid)
+        seen.setdefault(exact_key(norm, raw), rid)
     ch_raw = record_texts(children)
     ch_norm = [normalise_for_dedup(t) for t in ch_raw]
     rejected: list[dict] = []
     survivors: list[int] = []
     for i, child in enumerate(children):
-        key = _exact_key(ch_norm[i], ch_raw[i])
+        key = exact_key(ch_norm[i], ch_raw[i])
         if key in seen:
             rejected.append(
                 {
@@ -104,15 +105,15 @@ def filter_children(
         else:
             seen[key] = child["id"]
             survivors.append(i)
-    if not dedup.get("near", True) or not survivors:
+    if not dedup["near"] or not survivors:
         return [children[i] for i in survivors], rejected
     n_ex = len(ex_records)
-    pairs = _verified_pairs(
+    pairs = verified_pairs(
         ex_norm + [ch_norm[i] for i in survivors],
-        dedup.get("ngram", 5),
-        dedup.get("threshold", 0.8),
-        dedup.get("num_perm", 128),
-        dedup.get("seed", 1),
+        dedup["ngram"],
+        dedup["threshold"],
+        dedup["num_perm"],
+        dedup["seed"],
     )
     partners: dict[int, list[tuple[int, float]]] = {}
     for a, b, score in pairs:
@@ -203,13 +204,13 @@ def near_held_out(
     cost grows with the candidates, not with texts x held-out records.
     Ties: the first held-out record in ``held_out`` order.
     """
-    ngram, threshold = dedup.get("ngram", 5), dedup.get("threshold", 0.8)
+    dedup = dedup_params(dedup)
+    ngram, threshold = dedup["ngram"], dedup["threshold"]
     held_records = held_out.to_dict("records")
     held_norm = [normalise_for_dedup(t) for t in record_texts(held_records)]
     exact = {n: r["id"] for n, r in zip(held_norm, held_records, strict=True) if n}
     held_ids = [r["id"] for r in held_records]
     held_sets = [shingles(n, ngram) for n in held_norm]
-    _check_params(ngram, threshold, dedup.get("num_perm", 128))
     index = PrefixIndex(held_sets, threshold)
     out: list[tuple[str, float] | None] = []
     for text in texts:

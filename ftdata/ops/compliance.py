@@ -25,8 +25,7 @@ import pandas as pd
 from ftdata.errors import ConfigError
 from ftdata.reasons import Reason
 from ftdata.record import canonical_json
-from ftdata.registry import OpResult, register
-from ftdata.runner import split_by
+from ftdata.registry import OpResult, register, split_by
 
 ACTIONS = ("flag", "reject")
 # Where a rule looks: the turns of these roles, and ``text`` (classification samples).

@@ -74,7 +74,7 @@ import hashlib
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,6 +86,7 @@ import pyarrow.parquet as pq
 import xxhash
 
 from ftdata.cache import KeyCache
+from ftdata.config_schema import DedupConfig
 from ftdata.errors import ConfigError
 from ftdata.executors.base import Executor
 from ftdata.io import (
@@ -116,7 +117,8 @@ _SHINGLE_HASH = xxhash.xxh32_intdigest
 # Candidate pairs per verification task: the task holds the shingle sets of up
 # to twice as many texts (~100 bytes per shingle), so this bounds its memory.
 VERIFY_PAIRS = 2_000
-PARAMS = {"exact": True, "near": True, "ngram": 5, "threshold": 0.8, "num_perm": 128, "seed": 1}
+# The defaults are declared once, in the section schema (conf/dedup overrides them).
+PARAMS = asdict(DedupConfig())
 
 
 @cache
@@ -184,7 +186,7 @@ def components(n: int, pairs: Iterable[tuple[int, int]]) -> list[int]:
     return [find(i) for i in range(n)]
 
 
-def _check_params(ngram: int, threshold: float, num_perm: int) -> None:
+def check_params(ngram: int, threshold: float, num_perm: int) -> None:
     if isinstance(ngram, bool) or not isinstance(ngram, int) or ngram < 1:
         raise ConfigError(f"dedup.ngram: expected an integer >= 1, got {ngram!r}")
     if isinstance(threshold, bool) or not isinstance(threshold, int | float):
@@ -379,11 +381,11 @@ class PairScores:
         self.new = []
 
 
-def _verified_pairs(
+def verified_pairs(
     normalised: Sequence[str], ngram: int, threshold: float, num_perm: int, seed: int
 ) -> list[tuple[int, int, float]]:
     """Pairs ``(earlier, later, jaccard)`` proposed by LSH and verified by exact Jaccard."""
-    _check_params(ngram, threshold, num_perm)
+    check_params(ngram, threshold, num_perm)
     bands, rows = lsh_bands(threshold, num_perm)
     index = np.asarray([i for i, t in enumerate(normalised) if t], dtype=np.int64)
     keys = band_keys([normalised[i] for i in index], ngram, num_perm, seed, bands, rows)
@@ -391,7 +393,11 @@ def _verified_pairs(
 
 
 def near_duplicate_clusters(
-    texts: list[str], ngram: int = 5, threshold: float = 0.8, num_perm: int = 128, seed: int = 1
+    texts: list[str],
+    ngram: int = PARAMS["ngram"],
+    threshold: float = PARAMS["threshold"],
+    num_perm: int = PARAMS["num_perm"],
+    seed: int = PARAMS["seed"],
 ) -> list[int]:
     """Cluster representative index per text (the first member in list order).
 
@@ -399,7 +405,7 @@ def near_duplicate_clusters(
     (Jaccard 1) fall in one cluster too. Empty texts are always singletons.
     """
     normalised = [normalise_for_dedup(t) for t in texts]
-    pairs = _verified_pairs(normalised, ngram, threshold, num_perm, seed)
+    pairs = verified_pairs(normalised, ngram, threshold, num_perm, seed)
     return components(len(texts), ((a, b) for a, b, _ in pairs))
 
 
@@ -409,7 +415,7 @@ def _exact_digest(normalised: str, raw: str) -> bytes:
     return hashlib.sha256(body.encode("utf-8")).digest()
 
 
-def _exact_key(normalised: str, raw: str) -> str:
+def exact_key(normalised: str, raw: str) -> str:
     return _exact_digest(normalised, raw).hex()
 
 
@@ -493,10 +499,10 @@ def signatures(
     raw_texts: Sequence[str],
     exact: bool = True,
     near: bool = True,
-    ngram: int = 5,
-    threshold: float = 0.8,
-    num_perm: int = 128,
-    seed: int = 1,
+    ngram: int = PARAMS["ngram"],
+    threshold: float = PARAMS["threshold"],
+    num_perm: int = PARAMS["num_perm"],
+    seed: int = PARAMS["seed"],
 ) -> Signatures:
     """Exact keys of every text and band keys of those near dedup needs."""
     keys = compute_keys(raw_texts, near, ngram, threshold, num_perm, seed)
@@ -537,7 +543,7 @@ def load_key_cache(root: Path, cache: dict | None, params: dict) -> KeyCache | N
     """The per-record key cache when ``cache.stages`` names ``dedup``, else None."""
     if not cache or "dedup" not in cache.get("stages", []):
         return None
-    depends, widths = key_cache_params(_params(params))
+    depends, widths = key_cache_params(dedup_params(params))
     return KeyCache.load(
         root,
         cache["dir"],
@@ -553,7 +559,7 @@ def load_pair_scores(root: Path, cache: dict | None, params: dict) -> PairScores
     """The cache of candidate pairs' Jaccard when ``cache.stages`` names ``dedup``, else None."""
     if not cache or "dedup" not in cache.get("stages", []):
         return None
-    p = _params(params)
+    p = dedup_params(params)
     if not p["near"]:
         return None
     depends = {"pair_jaccard": True, "ngram": p["ngram"]}
@@ -672,10 +678,10 @@ def decide(
     lookup: Callable[[np.ndarray], tuple[dict[int, str], dict[int, str]]],
     exact: bool = True,
     near: bool = True,
-    ngram: int = 5,
-    threshold: float = 0.8,
-    num_perm: int = 128,
-    seed: int = 1,
+    ngram: int = PARAMS["ngram"],
+    threshold: float = PARAMS["threshold"],
+    num_perm: int = PARAMS["num_perm"],
+    seed: int = PARAMS["seed"],
     map_all: Callable = _in_process,
     pair_scores: PairScores | None = None,
 ) -> Verdicts:
@@ -789,13 +795,15 @@ def _objects(values: list, index: pd.Index) -> pd.Series:
     return pd.Series(values, index=index, dtype=object)
 
 
-def _params(params: dict) -> dict:
+def dedup_params(params: dict) -> dict:
+    """The dedup section with its defaults filled in, checked (also the augment stage's
+    duplicate filter: one reading of ``dedup.*`` for both)."""
     unknown = sorted(set(params) - set(PARAMS))
     if unknown:
         raise ConfigError(f"dedup: unknown parameter(s) {', '.join(unknown)}")
     merged = {**PARAMS, **params}
     if merged["near"]:
-        _check_params(merged["ngram"], merged["threshold"], merged["num_perm"])
+        check_params(merged["ngram"], merged["threshold"], merged["num_perm"])
     return merged
 
 
@@ -804,17 +812,17 @@ def dedup(
     batch: pd.DataFrame,
     exact: bool = True,
     near: bool = True,
-    ngram: int = 5,
-    threshold: float = 0.8,
-    num_perm: int = 128,
-    seed: int = 1,
+    ngram: int = PARAMS["ngram"],
+    threshold: float = PARAMS["threshold"],
+    num_perm: int = PARAMS["num_perm"],
+    seed: int = PARAMS["seed"],
 ) -> OpResult:
     """Drop exact (normalised) and near (MinHash LSH, verified Jaccard) duplicates; keep the first.
 
     ``batch`` is the whole dataset in input order. See the module docstring for
     the normalisation and the representative rule.
     """
-    p = _params(
+    p = dedup_params(
         {"exact": exact, "near": near, "ngram": ngram, "threshold": threshold}
         | {"num_perm": num_perm, "seed": seed}
     )
@@ -948,7 +956,7 @@ def dedup_parquet(
     same for the verification of candidate pairs.
     """
     source, output = Path(source), Path(output)
-    p = _params(params)
+    p = dedup_params(params)
     text_columns = ("messages", "text")
     shared = executor.share(key_cache) if key_cache is not None else None
     sigs, entries = [], []

@@ -23,8 +23,7 @@ import json
 import pandas as pd
 
 from ftdata.reasons import Reason
-from ftdata.registry import OpResult, register
-from ftdata.runner import split_by
+from ftdata.registry import OpResult, register, split_by
 
 CANDIDATES_FILE = "data/processed/review/feedback_candidates.jsonl"
 # meta keys of a feedback source that a reviewer needs next to the sample

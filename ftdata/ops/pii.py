@@ -44,8 +44,7 @@ from ftdata.ops.pii_validators import (
     is_valid_uscc,
 )
 from ftdata.reasons import Reason
-from ftdata.registry import OpResult, register
-from ftdata.runner import split_by
+from ftdata.registry import OpResult, register, split_by
 
 PII_TYPES = ("phone", "landline", "id_card", "bank_card", "email")
 # Off by default; enabled by listing them in ``clean.redact_pii.types``.

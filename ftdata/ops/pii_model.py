@@ -29,8 +29,7 @@ from ftdata.augment.llm import FENCE_RE, ChatCall, ChatClient, PromptTemplate
 from ftdata.errors import ConfigError
 from ftdata.ops.pii import with_redacted_columns
 from ftdata.reasons import Reason
-from ftdata.registry import OpResult, register
-from ftdata.runner import split_by
+from ftdata.registry import OpResult, register, split_by
 
 log = logging.getLogger(__name__)
 

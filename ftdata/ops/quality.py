@@ -39,8 +39,7 @@ from ftdata.ops.lang import (
 from ftdata.ops.readability import chinese_readability, english_readability
 from ftdata.reasons import Reason
 from ftdata.record import content_of
-from ftdata.registry import OpResult, register
-from ftdata.runner import split_by
+from ftdata.registry import OpResult, register, split_by
 
 STAGE = "quality"
 SCORED_ROLES = ("user", "assistant")
@@ -205,7 +204,7 @@ def add_scores(batch: pd.DataFrame, glossary: Iterable[str]) -> pd.DataFrame:
     return out
 
 
-@register("score", STAGE, changes_content=False)
+@register("score", STAGE, changes_content=False, cached_columns=(*SCORE_COLUMNS, "lang"))
 def score(batch: pd.DataFrame, *, glossary: list[str]) -> OpResult:
     """Add the quality scores; reject nothing.
 

@@ -27,8 +27,7 @@ from functools import cache
 import pandas as pd
 
 from ftdata.reasons import Reason
-from ftdata.registry import OpResult, register
-from ftdata.runner import rejected_rows
+from ftdata.registry import OpResult, register, rejected_rows
 
 # fmt: off
 DEFAULT_PHRASES: tuple[str, ...] = (

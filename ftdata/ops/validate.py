@@ -6,8 +6,7 @@ import pandas as pd
 
 from ftdata.io import to_jsonable
 from ftdata.reasons import Reason
-from ftdata.registry import OpResult, register
-from ftdata.runner import split_by
+from ftdata.registry import OpResult, register, split_by
 from ftdata.schemas import errors_of
 
 

@@ -15,7 +15,6 @@ from ftdata.io import read_records, read_rejects, rejects_frame, write_records
 from ftdata.ops.dedup import (
     _LSH_WEIGHTS,
     _signatures,
-    _verified_pairs,
     band_candidates,
     band_keys,
     dedup,
@@ -24,6 +23,7 @@ from ftdata.ops.dedup import (
     lsh_bands,
     normalise_for_dedup,
     shingles,
+    verified_pairs,
 )
 from tests.helpers import chat, frame
 
@@ -67,7 +67,7 @@ def test_banded_search_finds_exactly_the_pairs_datasketch_lsh_finds(threshold, n
     texts = _near_texts(300)
     expected = _datasketch_pairs(texts, 5, threshold, num_perm, 1)
     assert len(expected) > 50
-    assert _verified_pairs(texts, 5, threshold, num_perm, 1) == expected
+    assert verified_pairs(texts, 5, threshold, num_perm, 1) == expected
 
 
 def test_band_candidates_pair_every_member_of_a_bucket_and_skip_empty_texts():
@@ -75,7 +75,7 @@ def test_band_candidates_pair_every_member_of_a_bucket_and_skip_empty_texts():
     texts = ["abcdefgh", "abcdefgh", "zzzzzzzzz", "abcdefgh"]
     keys = band_keys(texts, 5, 128, 1, bands, rows)
     assert band_candidates(np.array([0, 1, 3, 5]), keys).tolist() == [[0, 1], [0, 5], [1, 5]]
-    assert _verified_pairs(["abcdefgh", "", "abcdefgh"], 5, 0.8, 128, 1) == [(0, 2, 1.0)]
+    assert verified_pairs(["abcdefgh", "", "abcdefgh"], 5, 0.8, 128, 1) == [(0, 2, 1.0)]
 
 
 # ------------------------------------------------------------------ the streamed stage
