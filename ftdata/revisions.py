@@ -144,12 +144,18 @@ class Revision:
         return self.read_bytes(path).decode("utf-8")
 
     def read_table(self, path: str | Path, columns: list[str] | None = None) -> pa.Table:
-        with self.open(path) as fh:
-            if columns is not None:
-                present = set(pq.ParquetFile(fh).schema_arrow.names)
-                fh.seek(0)
-                columns = [c for c in columns if c in present]
-            return pq.read_table(fh, columns=columns)
+        """Arrow reads from its own buffer, never through a Python file object.
+
+        Arrow's I/O threads calling back into a Python file can still be alive
+        when the interpreter exits, which aborts the process ("terminate called
+        without an active exception", apache/arrow#34314) after the command's
+        output is already printed.
+        """
+        data = pa.py_buffer(self.read_bytes(path))
+        if columns is not None:
+            present = set(pq.ParquetFile(pa.BufferReader(data)).schema_arrow.names)
+            columns = [c for c in columns if c in present]
+        return pq.read_table(pa.BufferReader(data), columns=columns)
 
     # -------------------------------------------------------------- records
     def records(self, columns: list[str] | None = None) -> pa.Table:

@@ -69,12 +69,11 @@ class Finding:
 
 def _parquet_text(data: bytes) -> str | None:
     """Every value of a parquet file as JSON text (column chunks are compressed on disk)."""
-    import io
-
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        table = pq.read_table(io.BytesIO(data))
+    try:  # a BufferReader, not a Python file: see Revision.read_table
+        table = pq.read_table(pa.BufferReader(data))
     except Exception:  # noqa: BLE001 - not readable as parquet: the byte search still ran
         return None
     meta = table.schema.metadata or {}
