@@ -28,7 +28,7 @@ repro: compose remote
 	$(BIN)/dvc repro
 
 test: venv
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 # `dvc plots show` whose page works offline: Vega, Vega-Lite and Vega-Embed are inlined
 # from the vl-convert-python wheel (ftdata/plots.py) instead of loaded from a CDN.
