@@ -15,7 +15,7 @@ from tests.conftest import ROOT, run
 pytestmark = pytest.mark.e2e
 
 # A module inside a folder dep (ftdata/ops), one that only some stages reach, a stage's own.
-EDITED = ("ftdata/ops/readability.py", "ftdata/evaluate.py", "stages/report.py")
+EDITED = ("ftdata/text/readability.py", "ftdata/evaluate.py", "stages/report.py")
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_an_engine_edit_reruns_exactly_the_stages_whose_closure_holds_it(project
         path.write_bytes(original)
         assert _changed_stages(project) == set(), rel
     # the score helpers: quality (which lost them before) sees them
-    assert "quality" in _expected("ftdata/ops/readability.py")
+    assert "quality" in _expected("ftdata/text/readability.py")
     # a module only some stages import leaves the others alone
     assert not any(s.startswith("ingest@") for s in _expected("ftdata/evaluate.py"))
     assert _expected("stages/report.py") == {"report"}

@@ -18,11 +18,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ftdata.augment.cache import LlmCache
 from ftdata.augment.engine import augment
-from ftdata.augment.llm import ChatClient
 from ftdata.compose import compose_params
 from ftdata.errors import ConfigError
+from ftdata.llm.cache import LlmCache
+from ftdata.llm.client import ChatClient
 from tests.conftest import ROOT, copy_project, run
 from tests.helpers import chat
 from tests.llm_server import FakeLLMServer
