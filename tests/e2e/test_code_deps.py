@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ftdata import codedeps
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, copy_built, run
 
 pytestmark = pytest.mark.e2e
 
@@ -21,9 +20,7 @@ EDITED = ("ftdata/text/readability.py", "ftdata/evaluate.py", "stages/report.py"
 @pytest.fixture(scope="module")
 def project(built_project, tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("codedeps") / "project"
-    shutil.copytree(built_project, dest, symlinks=True)
-    run(["git", "reset", "-q", "--hard"], dest)  # whatever earlier tests did to it
-    run(["dvc", "checkout", "--force"], dest)
+    copy_built(built_project, dest)
     return dest
 
 
