@@ -1,4 +1,4 @@
-"""PII redaction benchmark: builds the labelled corpus and scores ``ftdata.ops.pii`` on it.
+"""PII redaction benchmark: builds the labelled corpus and scores ``ftdata.privacy.detect`` on it.
 
     python bench/pii_eval.py --write-corpus   # regenerate tests/data/pii_corpus.jsonl
     python bench/pii_eval.py                  # score both corpora, write bench/PII_RESULTS.md
@@ -36,13 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ftdata.ops.pii import (  # noqa: E402
-    OPTIONAL_PII_TYPES,
-    PII_TYPES,
-    find_pii,
-    id_check_digit,
-    luhn_ok,
-)
+from ftdata.privacy.detect import OPTIONAL_PII_TYPES, PII_TYPES, find_pii, id_check_digit, luhn_ok  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "pii_corpus.jsonl"
 RESULTS = ROOT / "bench" / "PII_RESULTS.md"
@@ -561,7 +555,7 @@ _SQUASH = re.compile(r"[\s.\-()+]")
 
 
 def _squashed(text: str) -> str:
-    from ftdata.ops.pii_normalise import normalised_view
+    from ftdata.privacy.normalise import normalised_view
 
     # NFKC too: the chain's nfkc folds "￥" to "¥", which is no PII matter.
     return _SQUASH.sub("", unicodedata.normalize("NFKC", normalised_view(text).text)).upper()
@@ -589,7 +583,7 @@ def evaluate_chain(rows: list[dict], order: list[str], types: tuple[str, ...]) -
     placeholders of the type in the output; correct = found. A look-alike is
     hit when its text no longer survives.
     """
-    from ftdata.ops.pii import PLACEHOLDERS
+    from ftdata.privacy.detect import PLACEHOLDERS
 
     placeholders = {**PLACEHOLDERS, **SCORING_PLACEHOLDERS}
     outputs = run_chain(rows, order, types)

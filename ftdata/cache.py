@@ -180,7 +180,7 @@ def _imports_of(path: str, mtime_ns: int, size: int) -> list[str]:
             if not hasattr(parent, "__path__"):
                 found.add(node.module)
                 continue
-            # ``from ftdata.ops import lang``: the submodules, not the package.
+            # ``from ftdata.text import lang``: the submodules, not the package.
             for alias in node.names:
                 if isinstance(getattr(parent, alias.name, None), type(parent)):
                     found.add(f"{node.module}.{alias.name}")

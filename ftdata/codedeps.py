@@ -11,7 +11,7 @@ are every module of ``ftdata`` / ``stages`` that running it can execute:
   (they never run);
 - importing ``a.b.c`` runs ``a/__init__.py`` and ``a/b/__init__.py`` first, so a
   module's parent packages and *their* imports are in its closure too (this is how
-  ``ftdata.registry`` -> ``ftdata.ops`` brings in every registered op module);
+  ``ftdata.runner`` -> ``ftdata.ops``, the op catalog, brings in every registered op module);
 - a package whose every module is in the closure is listed as its folder.
 
 This over-approximates (a module imported by a function the stage never calls still

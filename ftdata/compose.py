@@ -27,6 +27,7 @@ from omegaconf.errors import (
 from ftdata.conf_guard import check_values, scan_conf, scan_file
 from ftdata.config_schema import EXPORT_FORMATS, SECTION_SCHEMAS, SOURCE_FORMATS, SourceConfig
 from ftdata.errors import ConfigError
+from ftdata.privacy.detect import PII_TYPES, check_types
 from ftdata.record import SOURCE_KINDS
 
 PARAMS_FILE = "params.yaml"
@@ -296,7 +297,7 @@ def resolve_source_path(
 
 
 def _check_ops(params: dict, origins: dict[str, str]) -> None:
-    from ftdata.registry import get_op
+    from ftdata.catalog import get_op
 
     for section in ("clean", "quality", "augment"):
         for op_name in params.get(section, {}).get("ops", []):
@@ -477,3 +478,17 @@ def validated_section(root: Path, name: str) -> dict:
     if name not in params:
         raise ConfigError(f"params.yaml: section `{name}` is missing; run `ftdata compose`")
     return check_section(name, params[name], SECTION_SCHEMAS[name], "params.yaml")
+
+
+def pii_types(root: Path) -> tuple[str, ...]:
+    """``clean.redact_pii.types`` of the project's params.yaml (all types without one)."""
+    path = Path(root) / "params.yaml"
+    if not path.is_file():
+        return check_types(PII_TYPES)
+    section = (load_params(Path(root)).get("clean") or {}).get("redact_pii") or {}
+    return check_types(list(section.get("types", PII_TYPES)))
+
+
+def chunk_size(root: Path) -> int:
+    """``executor.chunk_size``: records per chunk, as the row stages (clean, quality) read it."""
+    return validated_section(root, "executor")["chunk_size"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from ftdata.funnel import origin_counts
+from ftdata.funnel import label_counts, origin_counts
 from ftdata.ops.feedback import CANDIDATES_FILE
 
 if TYPE_CHECKING:
@@ -104,8 +104,6 @@ def strata_missing_splits(
 
 def derived_limits(data: ReportData, section: dict) -> list[str]:
     """Known limits the metrics show, in a stable order."""
-    from ftdata.report_html import label_counts
-
     limits = []
     counts = label_counts(data.records)
     if counts:
@@ -196,8 +194,6 @@ def annotation_lines(annotate: dict | None) -> list[str]:
 
 def render_card(data: ReportData, section: dict, params: dict) -> str:
     """The card as markdown with YAML front matter (deterministic)."""
-    from ftdata.report_html import label_counts
-
     card = section.get("card") or {}
     export = params.get("export") or {}
     records = data.records

@@ -374,7 +374,7 @@ def _hard_example(line: PredictionLine, rec: dict, wrong_level: int | None) -> d
 
 
 def reject_frame(rejected: list[PredictionLine], predictions_file: str | None) -> pd.DataFrame:
-    """Rejected prediction lines in the shape ``io.rejects_frame`` takes (raw line kept whole)."""
+    """Rejected prediction lines in the shape ``privacy.rejects.rejects_frame`` takes (raw line kept whole)."""
     return pd.DataFrame(
         [
             {

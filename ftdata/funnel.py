@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ftdata.augment.records import AUGMENT_KIND
-from ftdata.record import content_of
+from ftdata.record import AUGMENT_KIND, content_of
 
 
 def stage_metrics(metrics_dir: Path, stages: tuple[str, ...]) -> list[dict]:
@@ -153,4 +152,16 @@ def length_histogram(records: pd.DataFrame, bins: list[int]) -> list[dict]:
     for i, lo in enumerate(edges):
         name = f"{lo}-{edges[i + 1] - 1}" if i + 1 < len(edges) else f"{lo}+"
         out.append({"bin": name, "lower": lo, "count": counts.get(i, 0)})
+    return out
+
+
+def label_counts(records: pd.DataFrame) -> dict[int, dict[str, dict[str, int]]]:
+    """level -> label -> split -> count over exported records."""
+    out: dict[int, dict[str, dict[str, int]]] = {}
+    if not len(records):
+        return out
+    for label, split in zip(records["label"], records["split"], strict=True):
+        for depth, path in enumerate(label_levels(label) or ["(unlabelled)"], start=1):
+            by_split = out.setdefault(depth, {}).setdefault(path, {})
+            by_split[str(split)] = by_split.get(str(split), 0) + 1
     return out

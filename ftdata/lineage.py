@@ -252,7 +252,7 @@ def _op_entry(entry: dict) -> dict:
     so the lineage can tell "changed it" from "scored it". An op the registry
     does not know (a plugin not installed, a retired name) counts as a change.
     """
-    from ftdata.registry import all_ops
+    from ftdata.catalog import all_ops
 
     op = all_ops().get(str(entry.get("op")))
     return {**dict(entry), "changes_content": op.changes_content if op else True}

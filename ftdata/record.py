@@ -44,6 +44,7 @@ CANONICAL_COLUMNS = [f.name for f in CANONICAL_FIELDS]
 NESTED_COLUMNS = ("messages", "annotations", "parents", "ops")
 
 SOURCE_KINDS = ("logs", "public", "crawl", "crowd", "feedback", "augment")
+AUGMENT_KIND = "augment"  # the source_kind of a record augmentation derived
 ROLES = ("system", "user", "assistant")
 
 

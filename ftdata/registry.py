@@ -67,7 +67,7 @@ class Op:
 
 
 _OPS: dict[str, Op] = {}
-_loaded_builtins = False
+_loaded_plugins = False
 
 
 def register(
@@ -125,19 +125,23 @@ def map_text(batch: pd.DataFrame, fn: Callable[[str], str]) -> pd.DataFrame:
     return out
 
 
-def _load_builtins() -> None:
-    global _loaded_builtins
-    if _loaded_builtins:
-        return
-    _loaded_builtins = True
-    import ftdata.ops  # noqa: F401  (registers built-in ops)
+def _load_plugins() -> None:
+    """Ops of other distributions (the ``ftdata.ops`` entry-point group), loaded once.
 
+    Built-in ops are registered by importing the catalog, ftdata.ops, which is where
+    callers get ``get_op`` from: the registry itself imports no op, so every op
+    module can import it without a cycle.
+    """
+    global _loaded_plugins
+    if _loaded_plugins:
+        return
+    _loaded_plugins = True
     for ep in entry_points(group="ftdata.ops"):
         ep.load()
 
 
 def get_op(name: str, *, where: str = "ops") -> Op:
-    _load_builtins()
+    _load_plugins()
     if name not in _OPS:
         close = difflib.get_close_matches(name, list(_OPS), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -146,5 +150,5 @@ def get_op(name: str, *, where: str = "ops") -> Op:
 
 
 def all_ops() -> dict[str, Op]:
-    _load_builtins()
+    _load_plugins()
     return dict(_OPS)

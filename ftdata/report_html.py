@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ftdata.funnel import label_levels, length_histogram, origin_counts
+from ftdata.funnel import label_counts, length_histogram, origin_counts
 from ftdata.record import SCORE_PREFIX
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
@@ -261,18 +261,6 @@ def _num(x: float) -> str:
     if abs(x) >= 100 or float(x).is_integer():
         return f"{x:.0f}"
     return f"{x:.2g}" if abs(x) < 1 else f"{x:.1f}"
-
-
-def label_counts(records: pd.DataFrame) -> dict[int, dict[str, dict[str, int]]]:
-    """level -> label -> split -> count over exported records."""
-    out: dict[int, dict[str, dict[str, int]]] = {}
-    if not len(records):
-        return out
-    for label, split in zip(records["label"], records["split"], strict=True):
-        for depth, path in enumerate(label_levels(label) or ["(unlabelled)"], start=1):
-            by_split = out.setdefault(depth, {}).setdefault(path, {})
-            by_split[str(split)] = by_split.get(str(split), 0) + 1
-    return out
 
 
 def balance_counts(balance: dict | None) -> list[tuple[str, dict[str, int], dict[str, int]]]:
@@ -934,12 +922,11 @@ def render(data: ReportData) -> str:
 def write_report(
     root: Path, section: dict, params: dict, funnel: list[dict], records: pd.DataFrame
 ) -> ReportData:
-    """Write data/processed/report/index.html and the dataset card (data/processed/README.md).
+    """Write data/processed/report/index.html; the figures it read come back for the card.
 
     Reads data/metrics/summary.json (write it first) and the optional figures of
     :data:`OPTIONAL_FILES`.
     """
-    from ftdata.dataset_card import render_card
     from ftdata.io import write_text
 
     export = params.get("export") or {}
@@ -955,5 +942,4 @@ def write_report(
         optional=read_optional(root),
     )
     write_text(root / "data/processed/report/index.html", render(data))
-    write_text(root / "data/processed/README.md", render_card(data, section, params))
     return data

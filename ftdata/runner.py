@@ -25,6 +25,7 @@ from ftdata.cache import (
     chain_cache_name,
     check_chain_stages,
 )
+from ftdata.catalog import get_op
 from ftdata.errors import ConfigError
 from ftdata.executors import make_executor
 from ftdata.io import (
@@ -32,15 +33,14 @@ from ftdata.io import (
     empty_records,
     iter_tables,
     records_to_table,
-    rejects_frame,
     remove_stale_temps,
     table_to_records,
-    write_rejects,
 )
 from ftdata.metrics import StageCounts
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.progress import StageProgress
 from ftdata.record import content_hash, params_hash
-from ftdata.registry import BatchOp, OpResult, get_op
+from ftdata.registry import BatchOp, OpResult
 from ftdata.stage import project_root
 
 

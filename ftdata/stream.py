@@ -52,13 +52,6 @@ def iter_chunks(
         yield table_to_records(schema.empty_table())
 
 
-def chunk_size(root: Path) -> int:
-    """``executor.chunk_size``: records per chunk, as the row stages (clean, quality) read it."""
-    from ftdata.compose import validated_section
-
-    return validated_section(root, "executor")["chunk_size"]
-
-
 def read_columns(path: str | Path, columns: list[str]) -> pa.Table:
     """Only ``columns`` of ``path`` (those it has): the small global pass of a stage."""
     present = [c for c in columns if c in pq.ParquetFile(path).schema_arrow.names]

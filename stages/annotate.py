@@ -19,19 +19,12 @@ import pyarrow.parquet as pq
 from ftdata.annotate.build import VOTE_COLUMNS, Labeller, finish, item_texts, plan_labels
 from ftdata.annotate.gates import enforce
 from ftdata.annotate.rows import REJECT_FIELDS
-from ftdata.compose import validated_section
+from ftdata.compose import chunk_size, pii_types, validated_section
 from ftdata.errors import GateError
-from ftdata.io import (
-    PARQUET_OPTS,
-    atomic_path,
-    rejects_frame,
-    remove_stale_temps,
-    to_jsonable,
-    write_json,
-    write_rejects,
-)
+from ftdata.io import PARQUET_OPTS, atomic_path, remove_stale_temps, to_jsonable, write_json
 from ftdata.metrics import StageCounts
-from ftdata.ops.pii_fields import configured_types, write_review
+from ftdata.privacy.fields import write_review
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.stage import (
     INTERIM,
     METRICS,
@@ -43,7 +36,7 @@ from ftdata.stage import (
     rejects_path,
     stage_main,
 )
-from ftdata.stream import RowGroupWriter, chunk_size, iter_chunks, read_columns
+from ftdata.stream import RowGroupWriter, iter_chunks, read_columns
 
 ANNOTATIONS = INTERIM / "annotate" / "annotations.parquet"
 ANNOTATION_REJECTS = INTERIM / "annotate" / "annotation_rejects.parquet"
@@ -104,7 +97,7 @@ def main() -> None:
     write_string_table(ANNOTATIONS, result.votes.to_dict("records"), VOTE_COLUMNS)
     write_string_table(ANNOTATION_REJECTS, result.annotation_rejects, REJECT_FIELDS)
     # Review files are under data/processed: every string field redacted (annotator names too).
-    types = configured_types(root)
+    types = pii_types(root)
     write_review(CONFLICTS, result.review, types)
     write_review(REANNOTATE, result.reannotate, types)
     for name, rows in result.plots.items():

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from ftdata.augment.cache import LlmCache
 from ftdata.augment.checks import check_augment
 from ftdata.augment.engine import augment
 from ftdata.augment.records import write_metrics
 from ftdata.compose import validated_section
 from ftdata.errors import ConfigError
-from ftdata.io import read_records, rejects_frame, remove_stale_temps, write_records, write_rejects
+from ftdata.io import read_records, remove_stale_temps, write_records
+from ftdata.llm.cache import LlmCache
 from ftdata.metrics import StageCounts
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.stage import STAGES, log, metrics_path, out_path, project_root, rejects_path, stage_main
 
 # The stage that feeds this one (annotate today): whatever precedes augment in the pipeline order.
@@ -37,7 +38,7 @@ def main() -> None:
     cache.ensure()  # the DVC out exists even when no call is made
     client = None
     if llm["enabled"]:
-        from ftdata.augment.llm import ChatClient
+        from ftdata.llm.client import ChatClient
 
         client = ChatClient(llm, cache)
     result = augment(

@@ -12,9 +12,10 @@ from ftdata.augment.engine import leak_guard, near_held_out, record_texts, split
 from ftdata.augment.records import write_metrics
 from ftdata.compose import validated_section
 from ftdata.errors import ConfigError
-from ftdata.io import read_records, rejects_frame, remove_stale_temps, write_records, write_rejects
+from ftdata.io import read_records, remove_stale_temps, write_records
 from ftdata.metrics import StageCounts
 from ftdata.ops.feedback import awaiting_review
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.stage import metrics_path, out_path, project_root, rejects_path, stage_main
 
 

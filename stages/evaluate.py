@@ -6,19 +6,13 @@ empty plots, an empty hard-examples file) so the DAG stays valid.
 
 from __future__ import annotations
 
-from ftdata.compose import load_params, validated_section
+from ftdata.compose import load_params, pii_types, validated_section
 from ftdata.errors import ConfigError
 from ftdata.evaluate import empty_metrics, evaluate, label_set, read_lines, reject_frame
-from ftdata.io import (
-    read_records,
-    rejects_frame,
-    remove_stale_temps,
-    write_json,
-    write_jsonl,
-    write_rejects,
-)
+from ftdata.io import read_records, remove_stale_temps, write_json, write_jsonl
 from ftdata.metrics import StageCounts
-from ftdata.ops.pii_fields import configured_types, write_review
+from ftdata.privacy.fields import write_review
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.stage import (
     METRICS,
     PROCESSED,
@@ -73,7 +67,7 @@ def main() -> None:
     deepest = max(result.confusion_rows, default=0)
     result.counts.write(OUTPUTS["metrics"])
     write_rejects(OUTPUTS["rejects"], [rejects_frame("evaluate", result.rejects)])
-    write_review(OUTPUTS["hard"], result.hard_examples, configured_types(root))
+    write_review(OUTPUTS["hard"], result.hard_examples, pii_types(root))
     write_json(OUTPUTS["confusion"], result.confusion_rows.get(deepest, []))
     write_json(OUTPUTS["confusion_top"], result.confusion_rows.get(1, []))
     m = result.metrics

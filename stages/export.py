@@ -13,19 +13,14 @@ import json
 import pandas as pd
 
 from ftdata.annotate.classification import ClassificationWriter
-from ftdata.compose import validated_section
+from ftdata.compose import chunk_size, pii_types, validated_section
 from ftdata.export import dataset_info, to_alpaca, to_openai, to_sharegpt
-from ftdata.io import (
-    atomic_dir,
-    rejects_frame,
-    remove_stale_temps,
-    to_jsonable,
-    write_rejects,
-)
+from ftdata.io import atomic_dir, remove_stale_temps, to_jsonable
 from ftdata.licenses import check_export_licenses, license_violations
 from ftdata.metrics import StageCounts
 from ftdata.ops.feedback import review_candidates
-from ftdata.ops.pii_fields import FieldRedactor, configured_types, write_review
+from ftdata.privacy.fields import FieldRedactor, write_review
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.reasons import Reason
 from ftdata.record import params_hash
 from ftdata.runner import OpCall, apply_op
@@ -39,7 +34,7 @@ from ftdata.stage import (
     rejects_path,
     stage_main,
 )
-from ftdata.stream import RowGroupWriter, chunk_size, iter_chunks
+from ftdata.stream import RowGroupWriter, iter_chunks
 
 SPLITS = ("train", "val", "test")
 LICENSE_COLUMNS = ["source", "license", "locator"]  # what the licence gate reads
@@ -94,7 +89,7 @@ def main() -> None:
     held_rejects, invalid_rejects, candidates, unlicensed = [], [], [], []
     # The last line of defence: every string field of every record is redacted again here,
     # whatever clean.ops holds; what it still finds is counted as residual PII (0 expected).
-    redactor = FieldRedactor(configured_types(root))
+    redactor = FieldRedactor(pii_types(root))
     residual, residual_records = dict.fromkeys(redactor.types, 0), 0
     guard_entry = {
         "stage": "export",

@@ -6,14 +6,15 @@ import sys
 
 import pandas as pd
 
-from ftdata.compose import check_source, load_params, validated_section
+from ftdata.compose import check_source, load_params, pii_types, validated_section
 from ftdata.errors import ConfigError, GateError
 from ftdata.ingest import FileLimits, read_source
 from ftdata.ingest.summary import ingest_notes, warnings
-from ftdata.io import rejects_frame, remove_stale_temps, write_records, write_rejects
+from ftdata.io import remove_stale_temps, write_records
 from ftdata.limits import split_oversize
 from ftdata.metrics import StageCounts
-from ftdata.ops.pii_fields import configured_types, redact_new_records, scrub_reject
+from ftdata.privacy.fields import redact_new_records, scrub_reject
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.stage import ingest_path, log, metrics_path, project_root, rejects_path, stage_main
 
 
@@ -43,7 +44,7 @@ def main(name: str) -> None:
             f"first: {scrub_reject(None, None, result.rejects[0]['detail'], False)[2]}"
         )
     # Ids, labels and meta are made private where they are born (contents: clean's redact_pii).
-    pii_fields = redact_new_records(result.records, configured_types(root))
+    pii_fields = redact_new_records(result.records, pii_types(root))
     counts.extra = {
         "source": name,
         "kind": cfg["kind"],

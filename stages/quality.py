@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 
-from ftdata.compose import validated_section
+from ftdata.compose import pii_types, validated_section
 from ftdata.io import table_to_records
-from ftdata.ops.pii_fields import configured_types, write_review
 from ftdata.ops.quality import spot_check_ids
+from ftdata.privacy.fields import write_review
 from ftdata.runner import op_calls, run_row_stage
 from ftdata.stage import REVIEW, metrics_path, out_path, project_root, rejects_path, stage_main
 
@@ -43,7 +43,7 @@ def main() -> None:
         }
         for rec in sample.to_dict("records")
     ]
-    write_review(REVIEW / "spot_check.jsonl", rows, configured_types(root))
+    write_review(REVIEW / "spot_check.jsonl", rows, pii_types(root))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ftdata.compose import load_params, validated_section
+from ftdata.dataset_card import render_card
 from ftdata.funnel import (
     label_distribution,
     length_histogram,
@@ -10,7 +11,7 @@ from ftdata.funnel import (
     source_distribution,
     stage_metrics,
 )
-from ftdata.io import read_records, write_json
+from ftdata.io import read_records, write_json, write_text
 from ftdata.metrics import headline_path, summary_headline
 from ftdata.report_html import score_histograms, write_report
 from ftdata.stage import METRICS, PROCESSED, STAGES, project_root, stage_main
@@ -68,7 +69,9 @@ def main() -> None:
     )
     write_json(PLOTS / "scores.json", score_histograms(records, section["score_bins"]))
     # The HTML report and the dataset card (data/processed/report/index.html, data/processed/README.md).
-    write_report(root, section, load_params(root), funnel, records)
+    params = load_params(root)
+    data = write_report(root, section, params, funnel, records)
+    write_text(root / "data/processed/README.md", render_card(data, section, params))
 
 
 if __name__ == "__main__":

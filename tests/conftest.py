@@ -69,6 +69,19 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+def copy_built(built: Path, dest: Path) -> Path:
+    """A private copy of a built project (git history, DVC cache and per-record caches
+    included), reset to its last commit whatever earlier tests did to the original.
+
+    Starting from it instead of a fresh copy means a test's own change reruns only
+    the stages it touches: a full build is the slowest thing in the suite.
+    """
+    shutil.copytree(built, dest, symlinks=True)
+    run(["git", "reset", "-q", "--hard"], dest)
+    run(["dvc", "checkout", "--force"], dest)
+    return dest
+
+
 def build(project: Path) -> subprocess.CompletedProcess:
     run(["ftdata", "compose"], project)
     return run(["dvc", "repro"], project)

@@ -31,9 +31,10 @@ from collections import Counter
 
 import pandas as pd
 
-from ftdata.augment.records import AUGMENT_KIND, make_child, op_params_hash
+from ftdata.augment.records import make_child, op_params_hash
 from ftdata.ops.split import unit_hash
 from ftdata.reasons import Reason
+from ftdata.record import AUGMENT_KIND
 
 UNLABELLED = "(unlabelled)"
 STRATEGIES = ("oversample", "undersample", "cap", "none")

@@ -40,6 +40,7 @@ import pandas as pd
 
 from ftdata.augment import balance as balance_mod
 from ftdata.augment import hard as hard_mod
+from ftdata.augment import rules  # noqa: F401  (registers the rule ops augment.ops names)
 from ftdata.augment.records import make_child, op_params_hash, query_turn
 from ftdata.errors import ConfigError
 from ftdata.ops.dedup import (
@@ -514,7 +515,8 @@ def run_llm_ops(
     df: pd.DataFrame, p: Plan, section: dict, client
 ) -> tuple[list[dict], list[dict], dict]:
     """Children from the model-backed ops, rejects for unusable responses, per-op counts."""
-    from ftdata.augment.llm import ChatCall, check_ops, load_templates, parse_response
+    from ftdata.augment.llm import check_ops
+    from ftdata.llm.client import ChatCall, load_templates, parse_response
 
     llm = section["llm"]
     templates = load_templates(llm["templates"])

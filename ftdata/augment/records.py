@@ -17,10 +17,16 @@ import json
 import random
 from typing import Any
 
-from ftdata.record import SCORE_PREFIX, canonical_json, content_of, params_hash, record_id
+from ftdata.record import (
+    AUGMENT_KIND,
+    SCORE_PREFIX,
+    canonical_json,
+    content_of,
+    params_hash,
+    record_id,
+)
 
 STAGE = "augment"
-AUGMENT_KIND = "augment"
 
 
 def op_params_hash(op: str, params: dict) -> str:
@@ -96,7 +102,7 @@ def make_child(
     )
     if label is not ...:
         child["label"] = label
-    from ftdata.ops.lang import detect_lang
+    from ftdata.text.lang import detect_lang
 
     child["lang"] = detect_lang(content_of(messages, text))
     return child

@@ -27,7 +27,7 @@ from ftdata.augment.records import child_rng, make_child, op_params_hash
 from ftdata.errors import ConfigError
 from ftdata.registry import OpResult, register
 
-# The clean stage's PII placeholders (<PHONE>, <BANK_CARD>); same pattern as ftdata.ops.lang.
+# The clean stage's PII placeholders (<PHONE>, <BANK_CARD>); same pattern as ftdata.text.lang.
 PLACEHOLDER_RE = re.compile(r"<[A-Z][A-Z0-9_]{0,31}>")
 EN_WORD_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
@@ -37,8 +37,8 @@ def _lang(row: dict) -> str:
     lang = row.get("lang")
     if isinstance(lang, str) and lang:
         return lang
-    from ftdata.ops.lang import detect_lang
     from ftdata.record import content_of
+    from ftdata.text.lang import detect_lang
 
     return detect_lang(content_of(row.get("messages"), row.get("text")))
 

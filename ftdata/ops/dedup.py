@@ -89,14 +89,9 @@ from ftdata.cache import KeyCache
 from ftdata.config_schema import DedupConfig
 from ftdata.errors import ConfigError
 from ftdata.executors.base import Executor
-from ftdata.io import (
-    iter_tables,
-    rejects_frame,
-    table_to_records,
-    write_records,
-    write_rejects,
-)
+from ftdata.io import iter_tables, table_to_records, write_records
 from ftdata.metrics import StageCounts
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.reasons import Reason
 from ftdata.record import CANONICAL_COLUMNS, content_of, field_type
 from ftdata.registry import OpResult, register

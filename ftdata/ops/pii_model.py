@@ -2,7 +2,7 @@
 
 ``redact_pii_model`` sends each message (and ``text``) to an OpenAI-compatible
 chat-completions server through the augment stage's client
-(ftdata.augment.llm.ChatClient: content-addressed cache, call budget,
+(ftdata.llm.client.ChatClient: content-addressed cache, call budget,
 retries; the API key is read from the environment variable named in
 ``api_key_env`` and never stored). The model is asked for the spans as
 quoted text, not offsets (models miscount characters); every occurrence of a
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ftdata.augment.cache import LlmCache
-from ftdata.augment.llm import FENCE_RE, ChatCall, ChatClient, PromptTemplate
 from ftdata.errors import ConfigError
+from ftdata.llm.cache import LlmCache
+from ftdata.llm.client import FENCE_RE, ChatCall, ChatClient, PromptTemplate
 from ftdata.ops.pii import with_redacted_columns
 from ftdata.reasons import Reason
 from ftdata.registry import OpResult, register, split_by

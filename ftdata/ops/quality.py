@@ -22,7 +22,10 @@ from functools import cache
 
 import pandas as pd
 
-from ftdata.ops.lang import (
+from ftdata.reasons import Reason
+from ftdata.record import content_of
+from ftdata.registry import OpResult, register, split_by
+from ftdata.text.lang import (
     HAN_CLASS,
     HAN_RE,
     LATIN_WORD_RE,
@@ -36,10 +39,7 @@ from ftdata.ops.lang import (
     without_placeholders,
     zh_share,
 )
-from ftdata.ops.readability import chinese_readability, english_readability
-from ftdata.reasons import Reason
-from ftdata.record import content_of
-from ftdata.registry import OpResult, register, split_by
+from ftdata.text.readability import chinese_readability, english_readability
 
 STAGE = "quality"
 SCORED_ROLES = ("user", "assistant")

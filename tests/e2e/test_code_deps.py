@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ftdata import codedeps
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, copy_built, run
 
 pytestmark = pytest.mark.e2e
 
 # A module inside a folder dep (ftdata/ops), one that only some stages reach, a stage's own.
-EDITED = ("ftdata/ops/readability.py", "ftdata/evaluate.py", "stages/report.py")
+EDITED = ("ftdata/text/readability.py", "ftdata/evaluate.py", "stages/report.py")
 
 
 @pytest.fixture(scope="module")
 def project(built_project, tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("codedeps") / "project"
-    shutil.copytree(built_project, dest, symlinks=True)
-    run(["git", "reset", "-q", "--hard"], dest)  # whatever earlier tests did to it
-    run(["dvc", "checkout", "--force"], dest)
+    copy_built(built_project, dest)
     return dest
 
 
@@ -58,7 +55,7 @@ def test_an_engine_edit_reruns_exactly_the_stages_whose_closure_holds_it(project
         path.write_bytes(original)
         assert _changed_stages(project) == set(), rel
     # the score helpers: quality (which lost them before) sees them
-    assert "quality" in _expected("ftdata/ops/readability.py")
+    assert "quality" in _expected("ftdata/text/readability.py")
     # a module only some stages import leaves the others alone
     assert not any(s.startswith("ingest@") for s in _expected("ftdata/evaluate.py"))
     assert _expected("stages/report.py") == {"report"}

@@ -10,7 +10,6 @@ left to timing), starts a second `dvc repro`, then SIGKILLs the stage.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -20,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tests.conftest import BIN, run
+from tests.conftest import BIN, copy_built, run
 
 pytestmark = pytest.mark.e2e
 
@@ -132,9 +131,7 @@ def _complete_parquet(path: Path) -> bool:
 def crash(built_project, tmp_path_factory) -> dict:
     """Kill the clean stage of a real `dvc repro` mid-write, with a second repro tried meanwhile."""
     project = tmp_path_factory.mktemp("crash") / "project"
-    shutil.copytree(built_project, project, symlinks=True)
-    run(["git", "reset", "-q", "--hard"], project)  # whatever earlier tests did to it
-    run(["dvc", "checkout", "--force"], project)
+    copy_built(built_project, project)
     if "up to date" not in run(["dvc", "status"], project).stdout:
         run(["dvc", "repro"], project)
     seen: dict = {"project": project, "reference": _build_outs(project)}

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, copy_built, run
 
 pytestmark = pytest.mark.e2e
 
@@ -50,9 +49,7 @@ def assert_as_committed(project: Path) -> None:
 def project(built_project, tmp_path_factory) -> Path:
     """A private copy of the session's build (these tests commit and run experiments in it)."""
     dest = tmp_path_factory.mktemp("experiments") / "project"
-    shutil.copytree(built_project, dest, symlinks=True)
-    run(["git", "reset", "-q", "--hard"], dest)  # whatever earlier tests did to it
-    run(["dvc", "checkout", "--force"], dest)
+    copy_built(built_project, dest)
     if UP_TO_DATE not in run(["dvc", "status"], dest).stdout:
         run(["dvc", "repro"], dest)
         run(["git", "add", "-A"], dest)

@@ -18,12 +18,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ftdata.augment.cache import LlmCache
 from ftdata.augment.engine import augment
-from ftdata.augment.llm import ChatClient
 from ftdata.compose import compose_params
 from ftdata.errors import ConfigError
-from tests.conftest import ROOT, copy_project, run
+from ftdata.llm.cache import LlmCache
+from ftdata.llm.client import ChatClient
+from tests.conftest import ROOT, copy_built, run
 from tests.helpers import chat
 from tests.llm_server import FakeLLMServer
 
@@ -280,9 +280,9 @@ def _dvc_env(key: str) -> dict:
     return {KEY_ENV: key}
 
 
-def test_dvc_build_caches_calls_reuses_them_and_calls_only_for_new_records(tmp_path):
+def test_dvc_build_caches_calls_reuses_them_and_calls_only_for_new_records(tmp_path, built_project):
     key = "sk-test-" + secrets.token_hex(12)
-    project = copy_project(tmp_path / "project")
+    project = copy_built(built_project, tmp_path / "project")
     with FakeLLMServer() as server:
         overrides = [
             "augment.llm.enabled=true",

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ftdata.secrets_scan import scan_for_secret
-from tests.conftest import build, copy_project
+from tests.conftest import build, copy_built
 
 pytestmark = pytest.mark.e2e
 
@@ -115,9 +115,9 @@ def _leaks(folder: Path, values) -> dict[str, list[str]]:
 
 
 def test_ids_meta_and_rejects_hold_no_pii_and_keep_raw_rejects_brings_back_only_the_raw_lines(
-    tmp_path,
+    tmp_path, built_project
 ):
-    project = copy_project(tmp_path / "project")
+    project = copy_built(built_project, tmp_path / "project")
     _callers_source(project)
     build(project)
     planted = (*CALLERS, *EMAILS, *IN_REJECTS)

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from ftdata.secrets_scan import scan_for_secret
-from tests.conftest import run
+from tests.conftest import copy_built, run
 
 pytestmark = pytest.mark.e2e
 
@@ -123,9 +122,7 @@ def test_a_build_that_used_an_api_key_leaves_it_nowhere_in_the_project(
     # The session's built example (its DVC cache included); turning the model-backed ops on
     # reruns augment and every stage after it with the key in the environment.
     project = tmp_path / "project"
-    shutil.copytree(built_project, project, symlinks=True)
-    run(["git", "reset", "-q", "--hard"], project)
-    run(["dvc", "checkout", "--force"], project)
+    copy_built(built_project, project)
     env = {var: KEY for var in KEY_VARS}
     overrides = [
         "augment.llm.enabled=true",

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from ftdata.annotate.cli import write_export
+from ftdata.cli.annotate import write_export
 from ftdata.compose import dump_params
 from ftdata.io import write_records
 from tests.helpers import chat, frame

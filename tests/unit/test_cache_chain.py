@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from ftdata.cache import ChainCache, cached_chain, chain_keys, code_fingerprint
+from ftdata.catalog import get_op
 from ftdata.compose import load_params
 from ftdata.errors import ConfigError
 from ftdata.io import read_rejects, write_records
-from ftdata.registry import get_op
 from ftdata.runner import op_calls, run_ops, run_row_stage
 from ftdata.stage import project_root
 from tests.helpers import chat, frame
@@ -241,9 +241,9 @@ def test_the_fingerprint_covers_op_helpers_and_imported_ftdata_modules():
     from ftdata.cache import _ftdata_imports
 
     score = get_op("score").fn
-    assert {"ftdata.ops.lang", "ftdata.ops.readability", "ftdata.record"} <= set(
+    assert {"ftdata.text.lang", "ftdata.text.readability", "ftdata.record"} <= set(
         _ftdata_imports("ftdata.ops.quality")
-    ) | set(_ftdata_imports("ftdata.ops.readability"))
+    ) | set(_ftdata_imports("ftdata.text.readability"))
     assert code_fingerprint([score]) != code_fingerprint([get_op("nfkc").fn])
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
+from ftdata.catalog import all_ops
 from ftdata.cli import app, rst_line_to_text
-from ftdata.registry import all_ops
 
 
 def test_ftdata_ops_prints_no_rst_markup():

@@ -28,7 +28,7 @@ def test_dvc_yaml_code_deps_equal_the_import_closures():
 
 def test_quality_depends_on_the_modules_that_compute_its_scores(graph):
     needed = closure(graph, "stages.quality")
-    assert {"ftdata.ops.quality", "ftdata.ops.lang", "ftdata.ops.readability"} <= needed
+    assert {"ftdata.ops.quality", "ftdata.text.lang", "ftdata.text.readability"} <= needed
 
 
 def test_imports_inside_functions_are_followed_and_type_checking_ones_are_not(
@@ -48,8 +48,8 @@ def test_imports_inside_functions_are_followed_and_type_checking_ones_are_not(
     monkeypatch.syspath_prepend(str(tmp_path))
     found = codedeps._grimp_graph(("toypkg",)).find_modules_directly_imported_by("toypkg.user")
     assert found == {"toypkg.plain", "toypkg.lazy"}
-    # and in the real code: ftdata/compose.py imports the registry only inside a function
-    assert "ftdata.registry" in graph.imports["ftdata.compose"]
+    # and in the real code: ftdata/compose.py imports the op catalog only inside a function
+    assert "ftdata.catalog" in graph.imports["ftdata.compose"]
 
 
 def _toy(imports: dict[str, set[str]], packages: set[str]) -> ImportGraph:

@@ -11,7 +11,7 @@ from datasketch import MinHashLSH
 
 import ftdata.ops.dedup as dedup_mod
 from ftdata.executors import make_executor
-from ftdata.io import read_records, read_rejects, rejects_frame, write_records
+from ftdata.io import read_records, read_rejects, write_records
 from ftdata.ops.dedup import (
     _LSH_WEIGHTS,
     _signatures,
@@ -25,6 +25,7 @@ from ftdata.ops.dedup import (
     shingles,
     verified_pairs,
 )
+from ftdata.privacy.rejects import rejects_frame
 from tests.helpers import chat, frame
 
 

@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 
 from ftdata.diff import diff_snapshots, hash_rows, to_markdown
-from ftdata.io import records_to_table, rejects_frame
+from ftdata.io import records_to_table
+from ftdata.privacy.rejects import rejects_frame
 from tests.helpers import chat, frame
 
 LABEL_BILL = "账户问题>账单>账单查询"

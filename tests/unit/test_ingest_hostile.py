@@ -26,7 +26,8 @@ from ftdata.compose import check_source
 from ftdata.errors import ConfigError, SourceError
 from ftdata.ingest import FileLimits, read_source
 from ftdata.ingest.context import FileContext
-from ftdata.io import count_rows, read_rejects, rejects_frame, write_records, write_rejects
+from ftdata.io import count_rows, read_rejects, write_records
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.reasons import Reason
 from tests.miniproject import balanced, make_project, metrics, rejects, run_stage, source_cfg
 

@@ -12,11 +12,10 @@ from ftdata.io import (
     read_records,
     read_rejects,
     records_to_table,
-    rejects_frame,
     remove_stale_temps,
     write_records,
-    write_rejects,
 )
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from tests.helpers import chat, frame
 
 

@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from ftdata.io import rejects_frame, write_rejects
+from ftdata.catalog import all_ops
 from ftdata.lineage import Lineage, _op_entry, lineage, to_markdown
-from ftdata.registry import all_ops
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.revisions import RECORDS
 
 

@@ -19,12 +19,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ftdata.augment.cache import LlmCache
 from ftdata.augment.engine import augment
-from ftdata.augment.llm import REDACTED_KEY, ChatClient, scrub_key
 from ftdata.compose import compose_params
 from ftdata.errors import ConfigError
-from ftdata.io import rejects_frame, write_records, write_rejects
+from ftdata.io import write_records
+from ftdata.llm.cache import LlmCache
+from ftdata.llm.client import REDACTED_KEY, ChatClient, scrub_key
+from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.secrets_scan import scan_for_secret
 from tests.conftest import ROOT
 from tests.helpers import chat

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ftdata.errors import ConfigError
 from ftdata.io import empty_records
-from ftdata.ops.pii import (
+from ftdata.privacy.detect import (
     PII_TYPES,
     find_pii,
     id_check_digit,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ftdata.ops.pii import OPTIONAL_PII_TYPES, PII_TYPES
+from ftdata.privacy.detect import OPTIONAL_PII_TYPES, PII_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 pytest.importorskip("faker")

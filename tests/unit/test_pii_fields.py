@@ -1,6 +1,6 @@
 """PII outside message text: meta (nested), ids, labels, annotations, review files and rejects.
 
-Unit tests of ftdata/ops/pii_fields.py and io.rejects_frame, then the real stage
+Unit tests of ftdata/privacy/fields.py and privacy.rejects.rejects_frame, then the real stage
 entry points on a small project (tests/miniproject.py): ingest with and without
 ``ingest.keep_raw_rejects``, and a build whose ``clean.ops`` leaves ``redact_pii``
 out, which the export boundary must still keep private.
@@ -13,10 +13,11 @@ import json
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ftdata.io import read_records, rejects_frame
+from ftdata.io import read_records
 from ftdata.ops.feedback import review_candidates
-from ftdata.ops.pii_fields import FieldRedactor, redact_new_records, write_review
 from ftdata.ops.split import group_keys
+from ftdata.privacy.fields import FieldRedactor, redact_new_records, write_review
+from ftdata.privacy.rejects import rejects_frame
 from ftdata.reasons import Reason
 from ftdata.record import new_record
 from tests.miniproject import balanced, build, make_project, metrics, rejects, run_stage, source_cfg

@@ -9,12 +9,12 @@ import sys
 import pandas as pd
 import pytest
 
-from ftdata.ops import readability as readability_mod
-from ftdata.ops.lang import detect_lang, special_ratio
 from ftdata.ops.quality import char_repetition, glossary_hits, score_record
-from ftdata.ops.readability import chinese_readability, english_readability
 from ftdata.reasons import Reason
 from ftdata.runner import apply_op, op_calls, run_ops
+from ftdata.text import readability as readability_mod
+from ftdata.text.lang import detect_lang, special_ratio
+from ftdata.text.readability import chinese_readability, english_readability
 from tests.helpers import chat, frame
 
 # The quality section as the brief fixes it (flat keys).

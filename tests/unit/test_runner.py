@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from ftdata.catalog import get_op
 from ftdata.errors import ConfigError
-from ftdata.registry import OpResult, get_op, register
+from ftdata.registry import OpResult, register
 from ftdata.runner import OpCall, apply_op, op_calls, run_ops
 from tests.helpers import chat, frame
 

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from ftdata.ops.lang import HAN_CLASS, HAN_RE, LATIN_WORD_RE, without_placeholders
+from ftdata.text.lang import HAN_CLASS, HAN_RE, LATIN_WORD_RE, without_placeholders
 
 ZH_ASL_WEIGHT = 0.2
 ZH_RARE_WEIGHT = 30.0

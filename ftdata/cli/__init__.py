@@ -32,7 +32,7 @@ err_console = Console(stderr=True)
 
 def _add_annotate_commands() -> None:
     """`ftdata annotate export|report` (ftdata/annotate/cli.py)."""
-    from ftdata.annotate.cli import app as annotate_app
+    from ftdata.cli.annotate import app as annotate_app
 
     app.add_typer(annotate_app, name="annotate")
 
@@ -132,7 +132,7 @@ def rst_line_to_text(line: str) -> Text:
 @app.command()
 def ops() -> None:
     """List the ops a config may name, by stage."""
-    from ftdata.registry import all_ops
+    from ftdata.catalog import all_ops
 
     table = Table("stage", "op", "what it does")
     for op in sorted(all_ops().values(), key=lambda o: (o.stage, o.name)):
@@ -320,7 +320,3 @@ def init(
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    main()

@@ -11,7 +11,7 @@ detector (``find_pii`` / ``redact``), at three points:
 - the boundary (``FieldRedactor.frame`` in the export stage, ``write_review``
   for ``data/processed/review/*.jsonl``): every string field of what is
   written, whatever ``clean.ops`` holds, counted as residual PII in the metrics;
-- rejects (``scrub_reject``, called by ``io.rejects_frame``): the rejected
+- rejects (``scrub_reject``, called by ``privacy.rejects.rejects_frame``): the rejected
   record, or the raw line an ingest reject keeps, and its detail.
 
 Ids: a raw id that holds PII (``conversation_id`` = ``source:<raw id>``,
@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ftdata.io import write_jsonl
-from ftdata.ops.pii import PII_TYPES, check_types, find_pii, redact
+from ftdata.privacy.detect import PII_TYPES, check_types, find_pii, redact
 from ftdata.record import canonical_json
 
 KEY_ENV = "FTDATA_PII_KEY"
@@ -228,17 +228,6 @@ def _as_list(value: Any) -> list:
 
 
 # ---------------------------------------------------------------- where they are used
-def configured_types(root: Path) -> tuple[str, ...]:
-    """``clean.redact_pii.types`` of the project's params.yaml (all types without one)."""
-    path = Path(root) / "params.yaml"
-    if not path.is_file():
-        return check_types(PII_TYPES)
-    from ftdata.compose import load_params
-
-    section = (load_params(Path(root)).get("clean") or {}).get("redact_pii") or {}
-    return check_types(list(section.get("types", PII_TYPES)))
-
-
 def redact_new_records(records: list[dict], types: Iterable[str]) -> int:
     """Ingest: redact ``conversation_id``, ``label`` and ``meta`` of new records in place
     (contents are the clean chain's ``redact_pii``); returns how many held PII there."""
