@@ -314,6 +314,13 @@ def write_records(path: str | Path, df: pd.DataFrame) -> None:
         pq.write_table(table, tmp, **PARQUET_OPTS)
 
 
+def read_columns(source: str | Path | pa.NativeFile, columns: list[str]) -> pa.Table:
+    """Only ``columns`` of a parquet file (those it has): the small global pass of a stage,
+    or one column of a revision's file."""
+    present = [c for c in columns if c in pq.ParquetFile(source).schema_arrow.names]
+    return pq.read_table(source, columns=present)
+
+
 class RecordWriter:
     """Chunked, atomic parquet writer: the schema comes from the first batch."""
 

@@ -128,7 +128,7 @@ def map_text(batch: pd.DataFrame, fn: Callable[[str], str]) -> pd.DataFrame:
 def _load_plugins() -> None:
     """Ops of other distributions (the ``ftdata.ops`` entry-point group), loaded once.
 
-    Built-in ops are registered by importing the catalog, ftdata.ops, which is where
+    Built-in ops are registered by importing the catalog, ftdata.catalog, which is where
     callers get ``get_op`` from: the registry itself imports no op, so every op
     module can import it without a cycle.
     """

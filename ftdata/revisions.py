@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from ftdata.errors import FtdataError
-from ftdata.io import REJECT_COLUMNS
+from ftdata.io import REJECT_COLUMNS, read_columns
 from ftdata.stage import INTERIM, PROCESSED
 
 WORKSPACE = "workspace"
@@ -108,17 +108,18 @@ class Revision:
             found = (p.lstrip("/") for p in self.fs.find(folder))
         return sorted(p for p in found if p.endswith(suffix))
 
+    def _workspace_file(self, path: str) -> Path:
+        full = self.root / path
+        if not full.is_file():
+            raise RevisionError(f"{path}: not in the workspace (run `dvc repro` or `dvc checkout`)")
+        return full
+
     @contextlib.contextmanager
     def open(self, path: str | Path) -> Iterator[IO[bytes]]:
         """A binary file object; RevisionError says how to fetch data the cache lacks."""
         path = str(path)
         if self.is_workspace:
-            full = self.root / path
-            if not full.is_file():
-                raise RevisionError(
-                    f"{path}: not in the workspace (run `dvc repro` or `dvc checkout`)"
-                )
-            with open(full, "rb") as fh:
+            with open(self._workspace_file(path), "rb") as fh:
                 yield fh
             return
         try:
@@ -144,18 +145,18 @@ class Revision:
         return self.read_bytes(path).decode("utf-8")
 
     def read_table(self, path: str | Path, columns: list[str] | None = None) -> pa.Table:
-        """Arrow reads from its own buffer, never through a Python file object.
+        """Arrow reads the file itself (a workspace path) or its bytes (a commit), never
+        through a Python file object.
 
-        Arrow's I/O threads calling back into a Python file can still be alive
-        when the interpreter exits, which aborts the process ("terminate called
-        without an active exception", apache/arrow#34314) after the command's
-        output is already printed.
+        Arrow's I/O threads calling back into a Python file can still be alive when the
+        interpreter exits, which aborts the process ("terminate called without an
+        active exception", apache/arrow#34314) after the command's output is printed.
         """
-        data = pa.py_buffer(self.read_bytes(path))
-        if columns is not None:
-            present = set(pq.ParquetFile(pa.BufferReader(data)).schema_arrow.names)
-            columns = [c for c in columns if c in present]
-        return pq.read_table(pa.BufferReader(data), columns=columns)
+        if self.is_workspace:
+            source = self._workspace_file(str(path))
+        else:
+            source = pa.BufferReader(self.read_bytes(path))
+        return pq.read_table(source) if columns is None else read_columns(source, columns)
 
     # -------------------------------------------------------------- records
     def records(self, columns: list[str] | None = None) -> pa.Table:

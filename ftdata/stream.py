@@ -52,12 +52,6 @@ def iter_chunks(
         yield table_to_records(schema.empty_table())
 
 
-def read_columns(path: str | Path, columns: list[str]) -> pa.Table:
-    """Only ``columns`` of ``path`` (those it has): the small global pass of a stage."""
-    present = [c for c in columns if c in pq.ParquetFile(path).schema_arrow.names]
-    return pq.read_table(path, columns=present)
-
-
 class RowGroupWriter:
     """Atomic parquet writer with row groups of exactly ``row_group_rows`` rows (the last
     one shorter); the schema is unified over the first row group's chunks, as

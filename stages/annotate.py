@@ -21,7 +21,14 @@ from ftdata.annotate.gates import enforce
 from ftdata.annotate.rows import REJECT_FIELDS
 from ftdata.compose import chunk_size, pii_types, validated_section
 from ftdata.errors import GateError
-from ftdata.io import PARQUET_OPTS, atomic_path, remove_stale_temps, to_jsonable, write_json
+from ftdata.io import (
+    PARQUET_OPTS,
+    atomic_path,
+    read_columns,
+    remove_stale_temps,
+    to_jsonable,
+    write_json,
+)
 from ftdata.metrics import StageCounts
 from ftdata.privacy.fields import write_review
 from ftdata.privacy.rejects import rejects_frame, write_rejects
@@ -36,7 +43,7 @@ from ftdata.stage import (
     rejects_path,
     stage_main,
 )
-from ftdata.stream import RowGroupWriter, iter_chunks, read_columns
+from ftdata.stream import RowGroupWriter, iter_chunks
 
 ANNOTATIONS = INTERIM / "annotate" / "annotations.parquet"
 ANNOTATION_REJECTS = INTERIM / "annotate" / "annotation_rejects.parquet"

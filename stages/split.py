@@ -10,13 +10,13 @@ from __future__ import annotations
 from functools import partial
 
 from ftdata.compose import chunk_size, validated_section
-from ftdata.io import remove_stale_temps, table_to_records, write_json
+from ftdata.io import read_columns, remove_stale_temps, table_to_records, write_json
 from ftdata.metrics import StageCounts
 from ftdata.ops.split import LINK_COLUMNS, SplitTally, group_keys, split_by_keys
 from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.runner import OpCall, apply_op
 from ftdata.stage import METRICS, metrics_path, out_path, project_root, rejects_path, stage_main
-from ftdata.stream import RowGroupWriter, iter_chunks, read_columns
+from ftdata.stream import RowGroupWriter, iter_chunks
 
 STRATA_PLOT = METRICS / "plots" / "split_strata.json"
 
