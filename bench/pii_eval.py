@@ -483,7 +483,8 @@ def load_faker_bench():
 
 def clean_section(root: Path = ROOT) -> dict:
     """``clean`` exactly as the clean stage sees it: composed from conf/ and schema-checked."""
-    from ftdata.compose import SECTION_SCHEMAS, check_section, compose_params
+    from ftdata.compose import SECTION_SCHEMAS, compose_params
+    from ftdata.params import check_section
 
     return check_section("clean", compose_params(root)["clean"], SECTION_SCHEMAS["clean"], "conf")
 

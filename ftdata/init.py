@@ -1,9 +1,10 @@
 """`ftdata init DIR`: a new dataset project, ready for `dvc repro`.
 
-Both templates are built on the example project of the repository ftdata
-was installed from (``pip install -e <clone>``, as ``make`` does): its
-pipeline (dvc.yaml without the engine's own files as deps), conf/, schemas/
-and guidelines/, so a stage added to ftdata's pipeline comes with its config.
+Both templates are built on ftdata's example project: its pipeline (dvc.yaml),
+conf/, schemas/, guidelines/ and the stage entry points (stages/), read from the
+installed wheel (``ftdata/templates/example``, copied there at build time; see
+setup.py) or, for an editable install, from the clone itself. So a stage added to
+ftdata's pipeline comes with its config, and both installs make the same project.
 
 - ``bank-card`` keeps the example as it is, raw data included;
 - ``blank`` replaces the example's sources by one tiny example source
@@ -12,15 +13,15 @@ and guidelines/, so a stage added to ftdata's pipeline comes with its config.
   annotation exports, its own licence list and card), so that ``dvc repro``
   succeeds right away on a project that is the user's to fill.
 
-Neither template copies stage code: stage commands are ``python -m
-stages.<name>``, which runs the ``stages`` package installed with ftdata. So
-dvc.yaml lists no ``stages/`` or ``ftdata/`` files as deps; upgrading ftdata
-does not by itself rerun stages (``dvc repro --force`` does).
+The project's stages/ holds entry points only (``python -m stages.<name>`` hands over
+to ``ftdata.stages.<name>`` of the installed engine); ``ftdata compose`` writes
+``stages/code.yaml``, each stage's code identity, so upgrading ftdata and composing
+reruns exactly the stages whose code changed (ftdata/codedeps.py).
 
 Then: ``git init``, ``dvc init`` with DVC's Hydra composition enabled (so
-``dvc exp run -S key=value`` works), ``ftdata compose`` (params.yaml), a
-default local-directory DVC remote (``ftdata.release.ensure_default_remote``),
-and a first commit when git knows who you are.
+``dvc exp run -S key=value`` works), ``ftdata compose`` (params.yaml and
+stages/code.yaml), a default local-directory DVC remote
+(``ftdata.release.ensure_default_remote``), and a first commit when git knows who you are.
 """
 
 from __future__ import annotations
@@ -34,12 +35,12 @@ from pathlib import Path
 
 import yaml
 
+from ftdata import codedeps
 from ftdata.errors import ConfigError
+from ftdata.project_layout import EXAMPLE_PARTS, EXAMPLE_SKIP
 
 TEMPLATES = ("blank", "bank-card")
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-# Deps on the engine's own files: they do not exist in a new project (the engine is installed).
-ENGINE_DEP = re.compile(r"^\s*-\s+(stages|ftdata|tools|tests)/\S*\s*(#.*)?$")
 TEXT_SUFFIXES = {".yaml", ".yml", ".md", ""}
 
 
@@ -55,21 +56,17 @@ class InitResult:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def example_root() -> Path | None:
-    """The repository ftdata was installed from (editable install), or None."""
-    root = Path(__file__).resolve().parents[1]
-    needed = [
-        root / "dvc.yaml",
-        root / "conf" / "config.yaml",
-        root / "schemas",
-        root / "data" / "raw",
-    ]
-    return root if all(p.exists() for p in needed) else None
-
-
-def engine_free_dvc_yaml(text: str) -> str:
-    """dvc.yaml without deps on stages/, ftdata/, tools/ or tests/ files (comments kept)."""
-    return "".join(line for line in text.splitlines(keepends=True) if not ENGINE_DEP.match(line))
+def example_dir() -> Path:
+    """The example project the templates start from: the wheel's copy, or the clone."""
+    packaged = TEMPLATE_DIR / "example"
+    clone = Path(__file__).resolve().parents[1]
+    for root in (packaged, clone):
+        if all((root / part).exists() for part in EXAMPLE_PARTS):
+            return root
+    raise ConfigError(
+        f"ftdata init: the example project is missing from {packaged} (a wheel built without "
+        "setup.py's build step?); reinstall ftdata, or `pip install -e <clone of ftdata>`"
+    )
 
 
 def project_name(dest: Path) -> str:
@@ -88,20 +85,18 @@ def _render(path: Path, values: dict[str, str]) -> None:
 
 
 def _copy_template(template: str, dest: Path) -> None:
-    root = example_root()
-    if root is None:
-        raise ConfigError(
-            "ftdata init: the templates are built on the example project of ftdata's repository, "
-            "and this ftdata is not installed from one; `pip install -e <clone of ftdata>`"
-        )
-    for part in ("conf", "schemas", "guidelines"):
-        if (root / part).exists():
-            shutil.copytree(root / part, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
-    dvc_yaml = engine_free_dvc_yaml((root / "dvc.yaml").read_text(encoding="utf-8"))
-    (dest / "dvc.yaml").write_text(dvc_yaml, encoding="utf-8")
+    root = example_dir()
+    for part in EXAMPLE_PARTS:
+        if part == "data/raw" and template != "bank-card":
+            continue  # the blank template's raw data comes from its overlay
+        if (root / part).is_dir():
+            ignore = shutil.ignore_patterns(*EXAMPLE_SKIP)
+            shutil.copytree(root / part, dest / part, ignore=ignore)
+        else:
+            shutil.copy(root / part, dest / part)
     if template == "bank-card":
-        shutil.copytree(root / "data" / "raw", dest / "data" / "raw")
         return
+    dvc_yaml = (dest / "dvc.yaml").read_text(encoding="utf-8")
     overlay = TEMPLATE_DIR / "blank"
     shutil.rmtree(dest / "conf" / "source")
     for taxonomy in (dest / "conf" / "taxonomy").glob("*.yaml"):
@@ -256,6 +251,7 @@ def init_project(
     from ftdata.compose import write_params
 
     write_params(dest)
+    codedeps.write(dest)
     remote_info = _add_remote(dest, Path(remote) if remote else None)
     committed = _commit(dest, template)
     files = sorted(

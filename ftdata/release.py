@@ -191,6 +191,7 @@ def preflight(root: Path, version: str, push: bool = True, gto: bool = False) ->
     """Every reason not to release now (empty when the release may go ahead)."""
     from dvc.repo import Repo
 
+    from ftdata import codedeps
     from ftdata.compose import params_stale
 
     tag = check_version(version)
@@ -208,9 +209,7 @@ def preflight(root: Path, version: str, push: bool = True, gto: bool = False) ->
         problems.append(
             f"git working tree is not clean ({shown}); commit or stash the changes first"
         )
-    stale = params_stale(root)
-    if stale:
-        problems.append(stale)
+    problems += [r for r in (params_stale(root), codedeps.stale(root)) if r]
     with Repo(str(root)) as repo:
         status = repo.status()
     if status:

@@ -26,7 +26,6 @@ from ftdata.cache import (
     check_chain_stages,
 )
 from ftdata.catalog import get_op
-from ftdata.errors import ConfigError
 from ftdata.executors import make_executor
 from ftdata.io import (
     RecordWriter,
@@ -37,6 +36,7 @@ from ftdata.io import (
     table_to_records,
 )
 from ftdata.metrics import StageCounts
+from ftdata.params import cache_settings, executor_settings
 from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.progress import StageProgress
 from ftdata.record import content_hash, params_hash
@@ -273,25 +273,3 @@ def ensure_cache_dirs(stage: str, cache: dict | None) -> None:
             names.append(name)
     for name in names:
         (project_root() / cache["dir"] / name).mkdir(parents=True, exist_ok=True)
-
-
-def _project_section(name: str) -> dict | None:
-    from ftdata.compose import load_params, validated_section
-
-    root = project_root()
-    if not (root / "params.yaml").is_file():
-        return None
-    try:
-        return validated_section(root, name)
-    except ConfigError:
-        if name in (load_params(root) or {}):
-            raise  # present but invalid: the user must fix it
-        return None
-
-
-def executor_settings() -> dict:
-    return _project_section("executor") or {"kind": "pandas"}
-
-
-def cache_settings() -> dict | None:
-    return _project_section("cache")

@@ -1,78 +1,8 @@
-"""Report: data/metrics/summary.json (the funnel), the plot data DVC renders, the HTML report and the dataset card."""
+"""`python -m stages.report`, the report stage's command in dvc.yaml; the stage is ftdata.stages.report."""
 
-from __future__ import annotations
+import sys
 
-from ftdata.compose import load_params, validated_section
-from ftdata.dataset_card import render_card
-from ftdata.funnel import (
-    label_distribution,
-    length_histogram,
-    origin_counts,
-    source_distribution,
-    stage_metrics,
-)
-from ftdata.io import read_records, write_json, write_text
-from ftdata.metrics import headline_path, summary_headline
-from ftdata.report_html import score_histograms, write_report
-from ftdata.stage import METRICS, PROCESSED, STAGES, project_root, stage_main
-
-PLOTS = METRICS / "plots"
-
-
-@stage_main("report")
-def main() -> None:
-    root = project_root()
-    section = validated_section(root, "report")
-    funnel = stage_metrics(METRICS, STAGES)
-    records = read_records(PROCESSED / "records.parquet")
-    if "split" not in records.columns:  # an empty dataset: no record ever reached the split op
-        records = records.assign(split=None)
-    splits = records["split"].value_counts().to_dict() if len(records) else {}
-    origins = origin_counts(records, funnel)
-    summary = {
-        "funnel": funnel,
-        "raw_records": funnel[0]["in"],
-        "exported_records": len(records),
-        # kept originals / raw: augmented and resampled records are counted apart
-        "kept_originals": origins["kept_originals"],
-        "derived_records": origins["derived_records"],
-        "kept_ratio": origins["kept_ratio"],
-        "sources": origins["by_source"],
-        "splits": {s: int(splits.get(s, 0)) for s in ("train", "val", "test")},
-    }
-    write_json(METRICS / "summary.json", summary)
-    write_json(headline_path(METRICS / "summary.json"), summary_headline(summary))
-    # `step` orders the funnel by stage in `dvc plots` (a nominal axis sorts by name).
-    write_json(
-        PLOTS / "funnel.json",
-        [
-            {"step": f"{i:02d} {f['stage']}", "stage": f["stage"], "records": f["out"]}
-            for i, f in enumerate(funnel, start=1)
-        ],
-    )
-    write_json(
-        PLOTS / "rejects.json",
-        [
-            {"stage": f["stage"], "reason": r, "count": n}
-            for f in funnel
-            for r, n in f["rejected"].items()
-        ],
-    )
-    write_json(PLOTS / "labels.json", label_distribution(records))
-    write_json(PLOTS / "sources.json", source_distribution(records))
-    write_json(
-        PLOTS / "lengths.json",
-        [
-            {**row, "step": f"{i:02d} {row['bin']}"}
-            for i, row in enumerate(length_histogram(records, section["length_bins"]), start=1)
-        ],
-    )
-    write_json(PLOTS / "scores.json", score_histograms(records, section["score_bins"]))
-    # The HTML report and the dataset card (data/processed/report/index.html, data/processed/README.md).
-    params = load_params(root)
-    data = write_report(root, section, params, funnel, records)
-    write_text(root / "data/processed/README.md", render_card(data, section, params))
-
+from ftdata.stages.report import main
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:])

@@ -1,65 +1,8 @@
-"""Split: train / val / test by a hash of each record's group (stable as data grows).
+"""`python -m stages.split`, the split stage's command in dvc.yaml; the stage is ftdata.stages.split."""
 
-Groups join records across the whole input, so the group keys come from one pass
-over the link columns only (``LINK_COLUMNS``: ids, no text); with the keys known,
-a record's split is row-local and records stream through in chunks.
-"""
+import sys
 
-from __future__ import annotations
-
-from functools import partial
-
-from ftdata.compose import chunk_size, validated_section
-from ftdata.io import read_columns, remove_stale_temps, table_to_records, write_json
-from ftdata.metrics import StageCounts
-from ftdata.ops.split import LINK_COLUMNS, SplitTally, group_keys, split_by_keys
-from ftdata.privacy.rejects import rejects_frame, write_rejects
-from ftdata.runner import OpCall, apply_op
-from ftdata.stage import METRICS, metrics_path, out_path, project_root, rejects_path, stage_main
-from ftdata.stream import RowGroupWriter, iter_chunks
-
-STRATA_PLOT = METRICS / "plots" / "split_strata.json"
-
-
-@stage_main("split")
-def main() -> None:
-    root = project_root()
-    section = validated_section(root, "split")
-    out, rej, met = out_path("split"), rejects_path("split"), metrics_path("split")
-    remove_stale_temps(out, rej, met)
-    source = out_path("balance")
-    keys = group_keys(table_to_records(read_columns(source, LINK_COLUMNS)))
-    counts = StageCounts("split", n_in=len(keys))
-    tally = SplitTally(section["stratify_by"])
-    call, rejected, start = OpCall("split", section), [], 0
-    with RowGroupWriter(out) as writer:
-        for chunk in iter_chunks(source, chunk_size(root)):
-            own = keys[start : start + len(chunk)]
-            start += len(chunk)
-            # The registered op's lineage and accounting, with the whole input's group keys.
-            result = apply_op(chunk, call, "split", fn=partial(split_by_keys, keys=own))
-            writer.write(result.kept)
-            tally.add(result.kept)
-            counts.out += len(result.kept)
-            if len(result.rejected):
-                counts.reject(result.rejected["reason"])
-                rejected.append(rejects_frame("split", result.rejected))
-    report = tally.report()
-    # Per-stratum counts are a plot (one row per stratum and split), not a metric column each.
-    strata = report.pop("strata")
-    report["strata_missing_splits"] = len(report["strata_missing_splits"])
-    counts.extra = {"splits": report}
-    write_json(
-        STRATA_PLOT,
-        [
-            {"stratum": k, "split": s, "count": n}
-            for k, by_split in sorted(strata.items())
-            for s, n in by_split.items()
-        ],
-    )
-    write_rejects(rej, rejected)
-    counts.write(met)
-
+from ftdata.stages.split import main
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:])

@@ -1,35 +1,8 @@
-"""Validate: every record against schemas/record.schema.json, and SFT trainability."""
+"""`python -m stages.validate`, the validate stage's command in dvc.yaml; the stage is ftdata.stages.validate."""
 
-from __future__ import annotations
+import sys
 
-from ftdata.compose import validated_section
-from ftdata.errors import GateError
-from ftdata.runner import op_calls, run_row_stage
-from ftdata.stage import metrics_path, out_path, project_root, rejects_path, stage_main
-
-
-@stage_main("validate")
-def main() -> None:
-    root = project_root()
-    section = validated_section(root, "validate")
-    executor = validated_section(root, "executor")
-    names = ["json_schema"] + (["trainable"] if section["require_assistant_reply"] else [])
-    counts = run_row_stage(
-        "validate",
-        [out_path("split")],
-        out_path("validate"),
-        rejects_path("validate"),
-        metrics_path("validate"),
-        op_calls({}, "validate", names),
-        executor["chunk_size"],
-    )
-    ratio = counts.rejected_total / counts.n_in if counts.n_in else 0.0
-    if ratio > section["max_reject_ratio"]:
-        raise GateError(
-            f"validate: {counts.rejected_total} of {counts.n_in} records invalid ({ratio:.1%}) > "
-            f"validate.max_reject_ratio {section['max_reject_ratio']:.0%}; see {rejects_path('validate')}"
-        )
-
+from ftdata.stages.validate import main
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:])

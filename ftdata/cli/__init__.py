@@ -52,61 +52,65 @@ def compose(
         list[str] | None, typer.Argument(help="Hydra overrides, e.g. quality.min_chars=12")
     ] = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Exit 1 if params.yaml is stale; write nothing.")
+        bool,
+        typer.Option("--check", help="Exit 1 if params.yaml or stages/code.yaml is stale."),
     ] = False,
     root: Annotated[Path, typer.Option(help="Project root.")] = Path("."),
 ) -> None:
-    """Resolve conf/ with Hydra, validate it, and write params.yaml."""
+    """Resolve conf/ with Hydra into params.yaml, and the stages' code into stages/code.yaml."""
+    from ftdata import codedeps
     from ftdata.compose import params_stale, write_params
 
     try:
         if check:
-            reason = params_stale(root, overrides)
-            if reason:
+            reasons = [r for r in (params_stale(root, overrides), codedeps.stale(root)) if r]
+            for reason in reasons:
                 err_console.print(reason, highlight=False, soft_wrap=True)
+            if reasons:
                 raise typer.Exit(1)
-            typer.echo("params.yaml is up to date")
+            typer.echo(f"params.yaml and {codedeps.CODE_FILE} are up to date")
             return
         path = write_params(root, overrides)
+        changed = codedeps.write(root)
     except FtdataError as err:
         _fail(err)
     typer.echo(f"wrote {path}")
+    if changed:
+        typer.echo(f"wrote {root / codedeps.CODE_FILE} (changed: {', '.join(changed)})")
 
 
 @app.command()
 def deps(
+    stage: Annotated[
+        str | None, typer.Argument(help="A stage entry point (stages/NAME.py); all if omitted.")
+    ] = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Exit 1 listing each difference; write nothing.")
+        bool,
+        typer.Option("--check", help="Exit 1 unless dvc.yaml and stages/code.yaml are in step."),
     ] = False,
-    write: Annotated[
-        bool, typer.Option("--write", help="Rewrite the code deps of each stage in dvc.yaml.")
-    ] = False,
-    root: Annotated[Path, typer.Option(help="Project root (the engine's repository).")] = Path("."),
+    root: Annotated[Path, typer.Option(help="Project root.")] = Path("."),
 ) -> None:
-    """Each stage's code deps in dvc.yaml, computed from its import closure (ftdata/codedeps.py)."""
+    """The modules each stage runs (its import closure), whose hash is its line in
+    stages/code.yaml (ftdata/codedeps.py)."""
     from ftdata import codedeps
 
-    if check == write:
-        err_console.print("ftdata deps: give one of --check or --write", highlight=False)
-        raise typer.Exit(2)
     try:
         if check:
-            lines = codedeps.differences(root)
+            text = (root / "dvc.yaml").read_text(encoding="utf-8")
+            lines = [f"dvc.yaml: {line}" for line in codedeps.wiring_problems(text)]
+            lines += [r for r in [codedeps.stale(root)] if r]
+            for line in lines:
+                err_console.print(line, highlight=False, soft_wrap=True)
             if lines:
-                for line in lines:
-                    err_console.print(f"dvc.yaml: {line}", highlight=False, soft_wrap=True)
-                err_console.print("run `ftdata deps --write` to update dvc.yaml", highlight=False)
                 raise typer.Exit(1)
-            typer.echo("dvc.yaml code deps match the import closures")
+            typer.echo(f"dvc.yaml and {codedeps.CODE_FILE} match the code")
             return
-        changed = codedeps.write(root)
+        for entry, files in codedeps.closure_files(root, stage).items():
+            typer.echo(f"{entry}:")
+            for rel in files:
+                typer.echo(f"  {rel}")
     except FtdataError as err:
         _fail(err)
-    typer.echo(
-        f"dvc.yaml: code deps rewritten for {', '.join(changed)}"
-        if changed
-        else "dvc.yaml: code deps already match"
-    )
 
 
 # RST inline markup in op docstrings: ``literal`` and :role:`target` (docstrings are

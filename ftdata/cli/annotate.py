@@ -64,9 +64,9 @@ def write_export(
     from ftdata.annotate import doccano, labelstudio
     from ftdata.annotate.guideline import load as load_guideline
     from ftdata.annotate.taxonomy import from_params
-    from ftdata.compose import validated_section
     from ftdata.errors import ConfigError
     from ftdata.io import write_json, write_jsonl, write_text
+    from ftdata.params import validated_section
 
     tax = from_params(validated_section(root, "taxonomy"))
     version = load_guideline(root / validated_section(root, "annotate")["guideline"]).version

@@ -15,8 +15,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from ftdata.config_schema import SOURCE_FORMATS
+from ftdata.config_schema import SOURCE_FORMATS, SourceConfig
 from ftdata.errors import ConfigError, SourceError
+from ftdata.params import at_key, check_section
 from ftdata.record import ROLES, SOURCE_KINDS
 
 PAGE_FORMATS = ("markdown", "html")
@@ -279,3 +280,49 @@ def list_files(spec: SourceSpec, root: Path) -> tuple[Path, list[Path]]:
 
 def relpath(path: Path, root_abs: Path) -> str:
     return Path(os.path.normpath(path)).relative_to(root_abs).as_posix()
+
+
+def check_source(name: str, cfg: Any, origin: str, root: Path, must_exist: bool = True) -> dict:
+    src = check_section(f"source.{name}", cfg, SourceConfig, origin)
+    if src["format"] not in SOURCE_FORMATS:
+        raise ConfigError(
+            f"{origin}: `source.{name}.format` is {src['format']!r}; expected one of {', '.join(SOURCE_FORMATS)}"
+        )
+    if src["kind"] not in SOURCE_KINDS:
+        raise ConfigError(
+            f"{origin}: `source.{name}.kind` is {src['kind']!r}; expected one of {', '.join(SOURCE_KINDS)}"
+        )
+    for key in ("label_map", "roles"):
+        for raw, value in src[key].items():
+            if not isinstance(value, str):
+                example = "'账户问题>账单>账单查询'" if key == "label_map" else "user"
+                raise ConfigError(
+                    f"{at_key(root, origin, f'{key}.{raw}')}: `source.{name}.{key}.{raw}` is a {type(value).__name__} "
+                    f"({value!r}); each value is one string, e.g. {example}"
+                )
+    bad_roles = sorted(set(src["roles"].values()) - {"system", "user", "assistant"})
+    if bad_roles:
+        raise ConfigError(
+            f"{origin}: `source.{name}.roles` maps to {bad_roles}; roles are system, user, assistant"
+        )
+    resolve_source_path(name, src["path"], origin, root, must_exist=must_exist)
+    check_source_options(name, src, origin)
+    return src
+
+
+def resolve_source_path(
+    name: str, path: str, origin: str, root: Path, must_exist: bool = True
+) -> Path:
+    root = root.resolve()
+    full = (root / path).resolve()
+    if Path(path).is_absolute() or not full.is_relative_to(root):
+        raise ConfigError(
+            f"{origin}: `source.{name}.path` {path!r} points outside the project; "
+            "raw sources live under data/raw/ (copy or `dvc import` them there)"
+        )
+    if must_exist and not full.exists():
+        raise SourceError(
+            f"{origin}: `source.{name}.path` {path!r} does not exist; "
+            "add the file under data/raw/ (or `dvc pull` it) or fix the path"
+        )
+    return full

@@ -1,4 +1,5 @@
-"""An engine edit makes `dvc status` name exactly the stages whose import closure holds it."""
+"""An engine edit, once composed, makes `dvc status` name exactly the stages whose import
+closure holds it (their line in stages/code.yaml changed)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,14 @@ from tests.conftest import ROOT, copy_built, run
 
 pytestmark = pytest.mark.e2e
 
-# A module inside a folder dep (ftdata/ops), one that only some stages reach, a stage's own.
-EDITED = ("ftdata/text/readability.py", "ftdata/evaluate.py", "stages/report.py")
+# A score helper, one op, a module only some stages reach, a stage's own, its entry point.
+EDITED = (
+    "ftdata/text/readability.py",
+    "ftdata/ops/dedup.py",
+    "ftdata/evaluate.py",
+    "ftdata/stages/report.py",
+    "stages/report.py",
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +43,7 @@ def _expected(module_file: str) -> set[str]:
     using = {
         name
         for name, entry in codedeps.stage_modules(text).items()
-        if module in codedeps.closure(graph, entry)
+        if module in codedeps.closure(graph, f"stages.{entry}")
     }
     sources = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))["source"]
     ingest = {f"ingest@{s}" for s in sources} if "ingest" in using else set()
@@ -51,11 +58,16 @@ def test_an_engine_edit_reruns_exactly_the_stages_whose_closure_holds_it(project
         path.write_bytes(original + b"\n# an edit\n")
         expected = _expected(rel)
         assert expected, rel
+        run(["ftdata", "compose"], project)
         assert _changed_stages(project) == expected, rel
         path.write_bytes(original)
+        run(["ftdata", "compose"], project)
         assert _changed_stages(project) == set(), rel
     # the score helpers: quality (which lost them before) sees them
     assert "quality" in _expected("ftdata/text/readability.py")
     # a module only some stages import leaves the others alone
     assert not any(s.startswith("ingest@") for s in _expected("ftdata/evaluate.py"))
-    assert _expected("stages/report.py") == {"report"}
+    assert _expected("stages/report.py") == _expected("ftdata/stages/report.py") == {"report"}
+    # an op leaves the stages that run no op alone
+    assert not {"report", "evaluate", "annotate"} & _expected("ftdata/ops/dedup.py")
+    assert not any(s.startswith("ingest@") for s in _expected("ftdata/ops/dedup.py"))

@@ -1,16 +1,22 @@
-"""`ftdata init`: a new project builds with a real `dvc repro`, then with a source the user added."""
+"""`ftdata init` from an installed wheel: a new project builds with a real `dvc repro`, then
+with a source the user added, then after an engine upgrade reruns only what the upgrade changed."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import sys
+import sysconfig
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from ftdata.init import blank_config, engine_free_dvc_yaml
-from tests.conftest import run
+from ftdata import codedeps
+from ftdata.init import blank_config
+from tests.conftest import ROOT, copy_project, run
 
 pytestmark = pytest.mark.e2e
 
@@ -47,21 +53,59 @@ TICKETS = [
 ]
 
 
-def test_blank_project_builds_at_once_and_after_adding_a_source(tmp_path):
+@pytest.fixture(scope="module")
+def wheel_engine(tmp_path_factory) -> dict:
+    """ftdata installed from a wheel built here, in a venv of its own (not editable).
+
+    The venv sees the suite's third-party packages through a .pth line (no network);
+    the .pth files in that folder are not run, so the editable ftdata stays out of reach
+    and ``import stages`` fails there: only the wheel's ftdata is importable.
+    """
+    base = tmp_path_factory.mktemp("wheel")
+    venv = base / "venv"
+    run([sys.executable, "-m", "venv", str(venv)], base)
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    (site / "suite-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    install_wheel(venv, build_wheel(ROOT, base / "dist"))
+    # PYTHONPATH emptied: a developer's (a worktree on it) would shadow the wheel
+    env = {"PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": ""}
+    return {"venv": venv, "python": str(venv / "bin" / "python"), "env": env, "base": base}
+
+
+def build_wheel(source: Path, dest: Path) -> Path:
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dest), "."], source)
+    return next(dest.glob("ftdata-*.whl"))
+
+
+def install_wheel(venv: Path, wheel: Path) -> None:
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-index"]
+    run([*pip, "--force-reinstall", str(wheel)], venv)
+
+
+def test_the_wheel_engine_is_the_one_the_venv_imports(wheel_engine):
+    probe = "import ftdata, importlib.util as u; print(ftdata.__file__, u.find_spec('stages'))"
+    base, env = wheel_engine["base"], wheel_engine["env"]
+    out = run([wheel_engine["python"], "-c", probe], base, env=env).stdout.split()
+    assert out[0].startswith(str(wheel_engine["venv"])) and out[1] == "None"
+
+
+def test_blank_project_builds_at_once_and_after_adding_a_source(tmp_path, wheel_engine):
     gitconfig = tmp_path / "gitconfig"
     gitconfig.write_text(
         "[user]\n\tname = New User\n\temail = new@example.invalid\n", encoding="utf-8"
     )
-    env = {"GIT_CONFIG_GLOBAL": str(gitconfig)}
+    env = {"GIT_CONFIG_GLOBAL": str(gitconfig), **wheel_engine["env"]}
+    dvc = [wheel_engine["python"], "-m", "dvc"]
     project, remote = tmp_path / "support-bot", tmp_path / "storage"
     out = run(
         ["ftdata", "init", str(project), "--remote", str(remote), "--json"], tmp_path, env=env
     ).stdout
     result = json.loads(out)
     assert result["committed"] and result["remote"]["url"] == str(remote)
-    assert (
-        not (project / "stages").exists() and not (project / "ftdata").exists()
-    )  # the installed engine runs
+    # the installed engine runs: the project has its entry points and their code identities
+    assert not (project / "ftdata").exists()
+    entry_points = sorted(p.name for p in (project / "stages").glob("*.py"))
+    assert entry_points == sorted(p.name for p in (ROOT / "stages").glob("*.py"))
     for part in (
         "conf/config.yaml",
         "schemas/record.schema.json",
@@ -69,6 +113,7 @@ def test_blank_project_builds_at_once_and_after_adding_a_source(tmp_path):
         "Makefile",
         "README.md",
         "params.yaml",
+        "stages/code.yaml",
     ):
         assert (project / part).is_file(), part
     assert run(["git", "status", "--porcelain"], project).stdout == ""
@@ -76,7 +121,7 @@ def test_blank_project_builds_at_once_and_after_adding_a_source(tmp_path):
         encoding="utf-8"
     )  # dvc exp run -S works
 
-    run(["dvc", "repro"], project, env=env)
+    run([*dvc, "repro"], project, env=env)
     assert pq.read_table(project / "data/processed/records.parquet").num_rows == 16
 
     # A user's own source: a CSV of Q/A pairs with a label column, as the README says.
@@ -109,8 +154,8 @@ def test_blank_project_builds_at_once_and_after_adding_a_source(tmp_path):
     (project / "conf/config.yaml").write_text(
         yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
-    run(["ftdata", "compose"], project)
-    repro = run(["dvc", "repro"], project, env=env).stdout
+    run(["ftdata", "compose"], project, env=env)
+    repro = run([*dvc, "repro"], project, env=env).stdout
     assert (
         "Running stage 'ingest@support'" in repro and "Running stage 'ingest@example'" not in repro
     )
@@ -127,11 +172,54 @@ def test_blank_project_builds_at_once_and_after_adding_a_source(tmp_path):
         project / "data/processed/README.md"
     ).read_text(encoding="utf-8")
     assert "support" in (project / "data/processed/report/index.html").read_text(encoding="utf-8")
-    run(["dvc", "push"], project)
+    run([*dvc, "push"], project, env=env)
     assert any(remote.rglob("*")), "dvc push filled the local remote"
+    run(["git", "add", "-A"], project, env=env)
+    run(["git", "commit", "-q", "-m", "support source"], project, env=env)
+
+    # Upgrading the engine: a new release that changed one op reruns exactly the stages
+    # whose code runs it, once composed (the Makefile's `make repro` composes first).
+    source = copy_project(tmp_path / "ftdata-src")
+    edited = source / UPGRADED
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# 0.1.1\n", encoding="utf-8")
+    pyproject = source / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace('version = "0.1.0"', 'version = "0.1.1"'),
+        encoding="utf-8",
+    )
+    install_wheel(wheel_engine["venv"], build_wheel(source, tmp_path / "dist"))
+    assert run([*dvc, "status", "--json"], project, env=env).stdout.strip() in ("", "{}")
+    composed = run(["ftdata", "compose"], project, env=env).stdout
+    assert "stages/code.yaml (changed:" in composed
+    code = yaml.safe_load((project / "stages/code.yaml").read_text(encoding="utf-8"))
+    assert code["ftdata"] == "0.1.1"
+    changed = set(json.loads(run([*dvc, "status", "--json"], project, env=env).stdout))
+    assert changed == stages_running(UPGRADED, project)
+    rerun = run([*dvc, "repro"], project, env=env).stdout
+    assert "Running stage 'report'" not in rerun and "Running stage 'dedup'" in rerun
 
 
-def test_bank_card_template_copies_the_example_without_engine_deps(tmp_path):
+# One op: the stages that run ops rerun, ingest / annotate / evaluate / report do not.
+UPGRADED = "ftdata/ops/dedup.py"
+
+
+def stages_running(module_file: str, project: Path) -> set[str]:
+    """`dvc status` names of the stages whose closure holds ``module_file`` (this tree's)."""
+    graph = codedeps.import_graph(ROOT)
+    module = module_file.removesuffix(".py").replace("/", ".")
+    text = (project / "dvc.yaml").read_text(encoding="utf-8")
+    using = {
+        name
+        for name, entry in codedeps.stage_modules(text).items()
+        if module in codedeps.closure(graph, f"stages.{entry}")
+    }
+    sources = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))["source"]
+    ingest = {f"ingest@{s}" for s in sources} if "ingest" in using else set()
+    assert using and "report" not in using and "ingest" not in using
+    return ingest | (using - {"ingest"})
+
+
+def test_bank_card_template_copies_the_example_and_its_entry_points(tmp_path):
     project = tmp_path / "bank"
     run(
         [
@@ -145,9 +233,8 @@ def test_bank_card_template_copies_the_example_without_engine_deps(tmp_path):
         ],
         tmp_path,
     )
-    dvc_yaml = yaml.safe_load((project / "dvc.yaml").read_text(encoding="utf-8"))
-    deps = [d for s in dvc_yaml["stages"].values() for d in s.get("do", s).get("deps", [])]
-    assert deps and not [d for d in deps if str(d).startswith(("stages/", "ftdata/"))]
+    assert (project / "dvc.yaml").read_bytes() == (ROOT / "dvc.yaml").read_bytes()
+    assert (project / "stages/clean.py").read_bytes() == (ROOT / "stages/clean.py").read_bytes()
     assert (project / "data/raw/chat_logs/sessions.jsonl").is_file()
     assert run(["ftdata", "compose", "--check"], project).returncode == 0
 
@@ -163,12 +250,7 @@ def test_init_refuses_a_non_empty_folder_and_an_unknown_template(tmp_path):
     assert odd.returncode == 2 and "unknown template 'banking'" in odd.stderr
 
 
-def test_helpers_keep_comments_and_swap_sources():
-    text = "stages:\n  clean:\n    # why\n    deps:\n      - data/interim/ingest\n      - stages/clean.py\n      - ftdata/ops\n"
-    assert (
-        engine_free_dvc_yaml(text)
-        == "stages:\n  clean:\n    # why\n    deps:\n      - data/interim/ingest\n"
-    )
+def test_blank_config_swaps_the_sources_and_keeps_the_pipeline_groups():
     example = {
         "defaults": [
             {"source@source.a": "a"},

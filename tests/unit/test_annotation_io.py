@@ -15,9 +15,9 @@ from ftdata.annotate.build import run
 from ftdata.annotate.classification import classification_text, to_classification
 from ftdata.annotate.importers import InputSpec, read_input, read_verdicts
 from ftdata.annotate.taxonomy import load
-from ftdata.compose import check_section
 from ftdata.config_schema import SECTION_SCHEMAS
 from ftdata.errors import SourceError
+from ftdata.params import check_section
 from ftdata.schemas import errors_of
 from tests.helpers import chat
 

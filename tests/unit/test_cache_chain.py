@@ -12,9 +12,9 @@ import pytest
 
 from ftdata.cache import ChainCache, cached_chain, chain_keys, code_fingerprint
 from ftdata.catalog import get_op
-from ftdata.compose import load_params
 from ftdata.errors import ConfigError
 from ftdata.io import read_rejects, write_records
+from ftdata.params import load_params
 from ftdata.runner import op_calls, run_ops, run_row_stage
 from ftdata.stage import project_root
 from tests.helpers import chat, frame

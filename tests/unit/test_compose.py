@@ -10,8 +10,9 @@ import yaml
 from typer.testing import CliRunner
 
 from ftdata.cli import app
-from ftdata.compose import compose_params, params_stale, validated_section, write_params
+from ftdata.compose import compose_params, params_stale, write_params
 from ftdata.errors import ConfigError, SourceError
+from ftdata.params import validated_section
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ftdata.compose import compose_params, validated_section, write_params
+from ftdata.compose import compose_params, write_params
 from ftdata.conf_guard import MAX_CONF_NODES
 from ftdata.errors import ConfigError
+from ftdata.params import validated_section
 
 ROOT = Path(__file__).resolve().parents[2]
 QUALITY = "conf/quality/default.yaml"

@@ -22,10 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftdata.compose import check_source
 from ftdata.errors import ConfigError, SourceError
 from ftdata.ingest import FileLimits, read_source
 from ftdata.ingest.context import FileContext
+from ftdata.ingest.spec import check_source
 from ftdata.io import count_rows, read_rejects, write_records
 from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.reasons import Reason

@@ -94,7 +94,8 @@ def test_the_api_key_is_sent_but_not_stored(server, tmp_path, monkeypatch):
 def test_off_by_default_and_unknown_keys_are_config_errors(server, tmp_path):
     from pathlib import Path
 
-    from ftdata.compose import SECTION_SCHEMAS, check_section, compose_params
+    from ftdata.compose import SECTION_SCHEMAS, compose_params
+    from ftdata.params import check_section
 
     root = Path(__file__).resolve().parents[2]
     section = check_section(
