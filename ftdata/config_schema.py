@@ -119,56 +119,16 @@ class IngestConfig:
     keep_raw_rejects: bool = False
 
 
-@dataclass
-class RemoveSmalltalkParams:
-    phrases: list[str] = MISSING  # the list lives in conf/clean/default.yaml
-    min_substance_chars: int = 4
-
-
-@dataclass
-class ComplianceParams:
-    # Rules of the `compliance` op (conf/clean/compliance/*.yaml): id, action (flag|reject),
-    # description, keywords, patterns, allow, roles. Checked key by key at compose time by
-    # ftdata.ops.compliance.compile_rules, which names the rule (OmegaConf loses list paths).
-    rules: list[Any] = field(default_factory=list)
-
-
-@dataclass
-class RedactPiiParams:
-    types: list[str] = field(
-        default_factory=lambda: ["phone", "landline", "id_card", "bank_card", "email"]
-    )
-
-
-@dataclass
-class NfkcParams:
-    keep_cjk_punct: bool = True
-    keep_circled: bool = True
-
-
-@dataclass
-class CollapseWhitespaceParams:
-    keep_indent: bool = False
-
-
-@dataclass
-class T2sParams:
-    phrases: dict[str, str] | None = (
-        None  # None = built-in mainland phrase fixes; {} = plain OpenCC
-    )
+# A section that runs ops (OP_SECTIONS: its `ops` list names registered ops) declares only
+# the keys its ops share; each op's own params (`clean.redact_pii.types`) are checked
+# against the op's signature, read at registration (ftdata/registry.py params_schema,
+# ftdata/params.py op_params).
+OP_SECTIONS = frozenset({"clean", "quality", "validate", "augment"})
 
 
 @dataclass
 class CleanConfig:
     ops: list[str] = field(default_factory=list)
-    nfkc: NfkcParams = field(default_factory=NfkcParams)
-    collapse_whitespace: CollapseWhitespaceParams = field(default_factory=CollapseWhitespaceParams)
-    t2s: T2sParams = field(default_factory=T2sParams)
-    remove_smalltalk: RemoveSmalltalkParams = field(default_factory=RemoveSmalltalkParams)
-    redact_pii: RedactPiiParams = field(default_factory=RedactPiiParams)
-    # Model-backed names/addresses (ftdata/ops/pii_model.py checks the keys and holds the defaults).
-    redact_pii_model: dict[str, Any] = field(default_factory=dict)
-    compliance: ComplianceParams = field(default_factory=ComplianceParams)
 
 
 @dataclass
@@ -356,40 +316,6 @@ class AnnotateConfig:
 
 # ---- augment (ftdata/augment/): rule ops, hard examples, model-backed ops
 @dataclass
-class SynonymParams:
-    groups: dict[str, list[list[str]]] = field(
-        default_factory=dict
-    )  # lang -> mutually replaceable words
-    max_replacements: int = 2
-    roles: list[str] = field(default_factory=lambda: ["user"])
-
-
-@dataclass
-class DialectParams:
-    tables: dict[str, dict[str, str]] = field(default_factory=dict)  # dialect -> phrase -> rewrite
-    min_replacements: int = 1
-    roles: list[str] = field(default_factory=lambda: ["user"])
-
-
-@dataclass
-class QaToDialogueParams:
-    openings: dict[str, list[list[str]]] = field(
-        default_factory=dict
-    )  # lang -> [user greeting, agent reply]
-
-
-@dataclass
-class DialogueToQaParams:
-    min_question_chars: int = 6
-
-
-@dataclass
-class MultiturnToQaParams:
-    min_question_chars: int = 6
-    max_pairs: int = 3
-
-
-@dataclass
 class ConfusablePair:
     labels: list[str] = MISSING  # two taxonomy paths
     note: str = ""  # how to tell them apart (quoted by the boundary prompt)
@@ -459,11 +385,6 @@ class AugmentConfig:
     ops: list[str] = field(default_factory=list)
     greetings: dict[str, list[str]] = field(default_factory=dict)
     prefixes: dict[str, list[str]] = field(default_factory=dict)
-    synonym: SynonymParams = field(default_factory=SynonymParams)
-    dialect: DialectParams = field(default_factory=DialectParams)
-    qa_to_dialogue: QaToDialogueParams = field(default_factory=QaToDialogueParams)
-    dialogue_to_qa: DialogueToQaParams = field(default_factory=DialogueToQaParams)
-    multiturn_to_qa: MultiturnToQaParams = field(default_factory=MultiturnToQaParams)
     hard: HardConfig = field(default_factory=HardConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
 

@@ -24,7 +24,7 @@ from omegaconf.errors import (
 )
 
 from ftdata.conf_guard import scan_conf, scan_file
-from ftdata.config_schema import SECTION_SCHEMAS
+from ftdata.config_schema import OP_SECTIONS, SECTION_SCHEMAS
 from ftdata.errors import ConfigError
 from ftdata.privacy.detect import PII_TYPES, check_types
 from ftdata.stage import project_root
@@ -53,10 +53,25 @@ def _suggest(schema: Any, key_path: list[str]) -> str:
 
 
 def check_section(name: str, value: Any, schema: Any, origin: str) -> dict:
-    """Merge ``value`` into the structured schema; raise ConfigError naming key, file, fix."""
+    """Merge ``value`` into the structured schema; raise ConfigError naming key, file, fix.
+
+    In a section that runs ops (:func:`hosts_ops`), a key the schema does not declare
+    is an op's own params, carried as it is: the op's schema (its signature) checks it
+    where the op is known (:func:`op_params`, at compose time and when the op runs).
+    """
     if not isinstance(value, dict):
         raise ConfigError(f"{origin}: `{name}` must be a mapping, got {type(value).__name__}")
     _forbid_targets(name, value, origin)
+    own = (
+        {k: v for k, v in value.items() if k not in shared_keys(schema)}
+        if hosts_ops(name)
+        else {}
+    )
+    if own:
+        checked = check_section(
+            name, {k: v for k, v in value.items() if k not in own}, schema, origin
+        )
+        return {**checked, **own}
     try:
         merged = OmegaConf.merge(OmegaConf.structured(schema), value)
         return OmegaConf.to_container(merged, resolve=True, throw_on_missing=True)
@@ -71,6 +86,56 @@ def check_section(name: str, value: Any, schema: Any, origin: str) -> dict:
             raise ConfigError(f"{origin}: unknown key `{key}`{hint}") from None
         msg = str(err).splitlines()[0]
         raise ConfigError(f"{origin}: bad value for `{key}`: {msg}") from None
+
+
+def shared_keys(schema: Any) -> set[str]:
+    """The keys a section's schema declares (in a section of ops: shared by its ops)."""
+    return {f.name for f in fields(schema)} if is_dataclass(schema) else set()
+
+
+def hosts_ops(section_name: str) -> bool:
+    """A section whose ``ops`` list runs registered ops, each with its own params."""
+    return section_name in OP_SECTIONS
+
+
+def op_params(section_name: str, section: dict, op: Any, origin: str = PARAMS_FILE) -> dict:
+    """The one rule for where an op's params are, checked against the op's own schema.
+
+    An op's params are its own mapping ``<section>.<op>`` (``clean.redact_pii.types``),
+    plus the keys its section declares for all its ops that the op's signature names
+    (``quality.min_chars``, ``augment.seed``). ``op`` is a registry Op: ``op.params``
+    is its signature as a schema (None: the op takes ``**params`` and checks them).
+    """
+    shared = shared_keys(SECTION_SCHEMAS.get(section_name))
+    own = {} if op.name in shared else section.get(op.name)
+    if own is None:
+        own = {}
+    where = f"{section_name}.{op.name}"
+    if not isinstance(own, dict):
+        raise ConfigError(f"{origin}: `{where}` must be a mapping of the op's params")
+    if op.params is None:
+        return dict(own)
+    names = [f.name for f in fields(op.params)]
+    value = {**{k: section[k] for k in names if k in shared and k in section}, **own}
+    return check_section(where, value, op.params, origin)
+
+
+def check_op_keys(section_name: str, section: dict, ops: dict, origin: str = PARAMS_FILE) -> None:
+    """Every key a section of ops does not declare names one of its ops (``ops``: the
+    registry's ``all_ops()``), so a misspelt op's params fail instead of going unread."""
+    if not hosts_ops(section_name):
+        return
+    schema = SECTION_SCHEMAS[section_name]
+    mine = sorted(n for n, op in ops.items() if op.stage == section_name)
+    for key in section:
+        if key in shared_keys(schema) or key in mine:
+            continue
+        close = difflib.get_close_matches(key, [*mine, *shared_keys(schema)], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"{origin}: unknown key `{section_name}.{key}`{hint} (neither a key of "
+            f"`{section_name}` nor one of its ops: {', '.join(mine)})"
+        )
 
 
 def _forbid_targets(name: str, value: Any, origin: str) -> None:

@@ -6,12 +6,18 @@ the ``ftdata.ops`` entry-point group); it can never name an arbitrary callable.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-from collections.abc import Callable
+import inspect
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from typing import Any
 
 import pandas as pd
+from omegaconf import MISSING
 
 from ftdata.errors import ConfigError
 
@@ -64,6 +70,10 @@ class Op:
     # The columns a costly annotating op writes, declared with the op: non-empty makes
     # it cacheable per record (``cache.ops``, ftdata/cache.py reads it from here).
     cached_columns: tuple[str, ...] = ()
+    # Its params as a structured schema (OmegaConf checks params.yaml against it), read
+    # from the signature at registration: the signature is the one place an op's params
+    # and their defaults are written. None for an op taking ``**params``: it checks its own.
+    params: type | None = None
 
 
 _OPS: dict[str, Op] = {}
@@ -93,10 +103,66 @@ def register(
             doc=(fn.__doc__ or "").strip(),
             changes_content=changes_content,
             cached_columns=tuple(cached_columns),
+            params=params_schema(name, fn),
         )
         return fn
 
     return deco
+
+
+def params_schema(name: str, fn: Callable) -> type | None:
+    """A dataclass of ``fn``'s params after the first (the batch, or a text op's text).
+
+    A param without a default is required (OmegaConf's MISSING); a tuple default becomes
+    a list (YAML has no tuples); a type OmegaConf cannot check (a union of list and tuple,
+    a Mapping) becomes the nearest one it can, or Any.
+    """
+    fn = inspect.unwrap(fn)
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    hints = typing.get_type_hints(fn)
+    fields = []
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            continue
+        kind = _conf_type(hints.get(p.name, Any))
+        default = MISSING if p.default is p.empty else p.default
+        if isinstance(default, (list, tuple, dict, set)):
+            value = field(default_factory=lambda d=default: _plain(d))
+        else:
+            value = field(default=default)
+        fields.append((p.name, kind, value))
+    title = "".join(part.title() for part in name.split("_")) + "Params"
+    return dataclasses.make_dataclass(title, fields)
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _conf_type(hint: Any) -> Any:
+    """The nearest type OmegaConf's structured configs check."""
+    if hint in (bool, int, float, str, Any):
+        return hint
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [_conf_type(a) for a in args if a is not type(None)]
+        if len(set(map(repr, inner))) != 1 and all(typing.get_origin(i) is list for i in inner):
+            inner = inner[:1]  # list[str] | tuple[str, ...]: a list in YAML
+        if len(set(map(repr, inner))) != 1:
+            return Any
+        return inner[0] | None if type(None) in args and inner[0] is not Any else inner[0]
+    if origin in (list, tuple, set, Sequence) or hint in (list, tuple, set):
+        elems = [a for a in args if a is not Ellipsis]
+        return list[_conf_type(elems[0])] if len(set(elems)) == 1 else list[Any]
+    if origin in (dict, Mapping) or hint is dict:
+        return dict[str, _conf_type(args[1])] if len(args) == 2 else dict[str, Any]
+    return Any
 
 
 def text_op(name: str, stage: str = "clean") -> Callable[[Callable[..., str]], Callable[..., str]]:
@@ -107,6 +173,7 @@ def text_op(name: str, stage: str = "clean") -> Callable[[Callable[..., str]], C
             return OpResult(kept=map_text(batch, lambda s: fn(s, **params)))
 
         batch_fn.__doc__ = fn.__doc__
+        batch_fn.__wrapped__ = fn  # its params are the text function's (params_schema)
         register(name, stage)(batch_fn)
         return fn
 

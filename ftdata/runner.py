@@ -7,7 +7,6 @@ row, collects rejects and counts. Ops only say what they keep and why they rejec
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from ftdata.cache import (
     chain_cache_name,
     check_chain_stages,
 )
-from ftdata.catalog import get_op
+from ftdata.catalog import all_ops, get_op
 from ftdata.executors import make_executor
 from ftdata.io import (
     RecordWriter,
@@ -36,7 +35,7 @@ from ftdata.io import (
     table_to_records,
 )
 from ftdata.metrics import StageCounts
-from ftdata.params import cache_settings, executor_settings
+from ftdata.params import cache_settings, check_op_keys, executor_settings, op_params
 from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.progress import StageProgress
 from ftdata.record import content_hash, params_hash
@@ -55,22 +54,13 @@ class OpCall:
 
 
 def op_calls(section: dict, stage: str, names: list[str] | None = None) -> list[OpCall]:
-    """The ops of ``section['ops']`` (or ``names``), each with its params.
-
-    An op's params are ``section[op_name]`` when that is a mapping (clean:
-    ``clean.redact_pii.types``); otherwise the flat keys of the section that the
-    op's signature declares (quality: ``quality.min_chars``).
-    """
+    """The ops of ``section['ops']`` (or ``names``), each with its params found and
+    checked by the one rule (:func:`ftdata.params.op_params`)."""
+    check_op_keys(stage, section, all_ops())
     calls = []
     for name in names if names is not None else section.get("ops", []):
         op = get_op(name, where=f"params.yaml: {stage}.ops")
-        own = section.get(name)
-        if isinstance(own, dict):
-            params = dict(own)
-        else:
-            declared = [p for p in inspect.signature(op.fn).parameters if p != "batch"]
-            params = {k: section[k] for k in declared if k in section}
-        calls.append(OpCall(name, params))
+        calls.append(OpCall(name, op_params(stage, section, op)))
     return calls
 
 

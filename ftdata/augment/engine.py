@@ -30,7 +30,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -53,9 +52,10 @@ from ftdata.ops.dedup import (
 )
 from ftdata.ops.feedback import awaiting_review
 from ftdata.ops.split import group_keys, split_for, unit_hash, validate_ratios
+from ftdata.params import check_op_keys, op_params
 from ftdata.reasons import Reason
 from ftdata.record import content_of
-from ftdata.registry import get_op
+from ftdata.registry import all_ops, get_op
 
 LANG_NAMES = {"zh": "中文", "en": "English"}
 
@@ -388,15 +388,11 @@ def _minority_boost(labels, train, section, balance_params) -> dict[str, float]:
 
 # ------------------------------------------------------------------ rule ops
 def rule_op_params(section: dict, name: str) -> dict:
-    """An op's params: ``augment.<op>`` plus the top-level keys its signature names (seed, greetings)."""
+    """An augment op's params, by the one rule for every op (ftdata.params.op_params)."""
     op = get_op(name, where="params.yaml: augment.ops")
     if op.stage != "augment":
         raise ConfigError(f"params.yaml: augment.ops names {name!r}, an op of stage {op.stage!r}")
-    params = dict(section.get(name) or {})
-    for p in inspect.signature(op.fn).parameters:
-        if p != "batch" and p not in params and p in section:
-            params[p] = section[p]
-    return params
+    return op_params("augment", section, op)
 
 
 def run_rule_ops(
@@ -404,6 +400,7 @@ def run_rule_ops(
 ) -> tuple[list[dict], dict[str, int]]:
     picked = df.assign(_variants=pd.Series(variants, index=df.index, dtype=object))
     picked = picked[[v > 0 for v in variants]].reset_index(drop=True)
+    check_op_keys("augment", section, all_ops())
     children: list[dict] = []
     made: dict[str, int] = {}
     for name in section["ops"]:

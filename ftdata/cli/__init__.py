@@ -138,10 +138,29 @@ def ops() -> None:
     """List the ops a config may name, by stage."""
     from ftdata.catalog import all_ops
 
-    table = Table("stage", "op", "what it does")
+    table = Table("stage", "op", "params (default)", "what it does")
     for op in sorted(all_ops().values(), key=lambda o: (o.stage, o.name)):
-        table.add_row(op.stage, op.name, rst_line_to_text(op.doc.splitlines()[0] if op.doc else ""))
+        doc = rst_line_to_text(op.doc.splitlines()[0] if op.doc else "")
+        table.add_row(op.stage, op.name, params_line(op.params), doc)
     Console().print(table)
+
+
+def params_line(schema) -> str:
+    """``max_run=3, level`` (required params bare); ``any`` for an op taking ``**params``."""
+    import dataclasses
+
+    if schema is None:
+        return "any"
+    shown = []
+    for f in dataclasses.fields(schema):
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        shown.append(f.name if default == "???" else f"{f.name}={_short(default)}")
+    return ", ".join(shown)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else text[:21] + "..."
 
 
 @app.command()

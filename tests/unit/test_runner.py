@@ -53,14 +53,16 @@ def test_unknown_op_suggests_the_closest_name():
         get_op("_test_uper")
 
 
-def test_op_calls_take_own_section_or_declared_flat_keys():
+def test_op_calls_find_params_by_the_one_rule_and_refuse_a_key_nothing_reads():
     @register("_test_flat", "quality")
-    def _flat(batch: pd.DataFrame, min_chars: int = 1) -> OpResult:
+    def _flat(batch: pd.DataFrame, min_chars: int = 1, window: int = 2) -> OpResult:
         return OpResult(kept=batch)
 
-    calls = op_calls({"ops": ["_test_flat", "_test_upper"], "min_chars": 9, "other": 1}, "quality")
-    assert calls[0].params == {"min_chars": 9}
-    assert calls[1].params == {}
+    section = {"ops": ["_test_flat"], "min_chars": 9, "_test_flat": {"window": 4}}
+    assert op_calls(section, "quality")[0].params == {"min_chars": 9, "window": 4}
+    assert op_calls({"ops": ["_test_flat"]}, "quality")[0].params == {"min_chars": 1, "window": 2}
+    with pytest.raises(ConfigError, match=r"unknown key `quality.other`"):
+        op_calls({"ops": ["_test_flat"], "other": 1}, "quality")
 
 
 def test_run_ops_stops_early_on_an_empty_batch():
