@@ -17,7 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ftdata.annotate.build import VOTE_COLUMNS, Labeller, finish, item_texts, plan_labels
+from ftdata.annotate.gates import enforce
 from ftdata.annotate.rows import REJECT_FIELDS
+from ftdata.errors import GateError
 from ftdata.io import (
     PARQUET_OPTS,
     atomic_path,
@@ -31,6 +33,7 @@ from ftdata.stage import (
     INTERIM,
     METRICS,
     REVIEW,
+    log,
     out_path,
     project_root,
     stage_main,
@@ -96,3 +99,25 @@ def main() -> None:
         write_review(REANNOTATE, result.reannotate, types)
         for name, rows in result.plots.items():
             write_json(PLOTS / f"{name}.json", rows)
+
+    # The gates read the figures just written: the build stops with them in place.
+    annotations = result.report["annotations"]
+    ratio = annotations["rejected_total"] / annotations["read"] if annotations["read"] else 0.0
+    limit = section["gates"]["max_reject_ratio"]
+    if ratio > limit:
+        first = result.annotation_rejects[0]["detail"]
+        raise GateError(
+            f"annotate: {annotations['rejected_total']} of {annotations['read']} annotations rejected "
+            f"({ratio:.1%}) > annotate.gates.max_reject_ratio {limit:.0%}; first: {first}; see {ANNOTATION_REJECTS}"
+        )
+    for warned in enforce(result.gates, str(run.metrics_file)):
+        log.warning("gate `%s` (warn) below threshold for %s", warned.gate, warned.detail)
+    log.info(
+        "%d records, %d annotated; %d annotations accepted, %d rejected; %d items to review, %d to re-annotate",
+        run.counts.n_in,
+        result.report["items"]["annotated"],
+        annotations["accepted"],
+        annotations["rejected_total"],
+        len(result.review),
+        result.report["reannotate"]["records"],
+    )
