@@ -22,8 +22,9 @@ from omegaconf.errors import (
 )
 
 from ftdata.conf_guard import check_values, scan_conf, scan_file
-from ftdata.config_schema import EXPORT_FORMATS, SECTION_SCHEMAS, SourceConfig
+from ftdata.config_schema import SECTION_SCHEMAS, SourceConfig
 from ftdata.errors import ConfigError
+from ftdata.export import EXPORT_FORMATS
 from ftdata.ingest.spec import check_source
 from ftdata.params import (
     PARAMS_FILE,

@@ -420,4 +420,3 @@ SECTION_SCHEMAS.update(
         "balance": BalanceConfig,
     }
 )
-EXPORT_FORMATS = ("openai", "alpaca", "sharegpt")

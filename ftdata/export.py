@@ -6,6 +6,10 @@ writes the files and validates every row against schemas/.
 
 from __future__ import annotations
 
+import json
+
+from ftdata.schemas import errors_of
+
 
 def system_of(messages: list[dict], default: str | None) -> str | None:
     for m in messages:
@@ -98,3 +102,40 @@ def dataset_info(name: str, splits: list[str], formats: list[str]) -> dict:
                 },
             }
     return info
+
+
+# Each trainer format: its converter, the schema a converted row must meet, and whether a
+# split's file is one JSON array (LLaMA-Factory) rather than JSON lines. The one list of
+# formats: `export.formats` is checked against it.
+CONVERTERS = {
+    "openai": (to_openai, "openai_chat.schema.json", False),
+    "alpaca": (to_alpaca, "alpaca.schema.json", True),
+    "sharegpt": (to_sharegpt, "sharegpt.schema.json", True),
+}
+
+
+EXPORT_FORMATS = tuple(CONVERTERS)
+
+
+def row_errors(fmt: str, row: dict) -> list[str]:
+    """What ``fmt``'s schema says about one converted row (an array format: as a one-row file)."""
+    _, schema, is_array = CONVERTERS[fmt]
+    return errors_of([row] if is_array else row, schema)
+
+
+class JsonArrayFile:
+    """``json.dumps(rows, ensure_ascii=False, indent=2) + "\\n"``, written a row at a time
+    (an item of an indented array is its own indented dump, shifted one level)."""
+
+    def __init__(self, path):
+        self._fh = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        self.rows = 0
+
+    def add(self, row: dict) -> None:
+        text = json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        self._fh.write(("[\n  " if not self.rows else ",\n  ") + text)
+        self.rows += 1
+
+    def close(self) -> None:
+        self._fh.write("\n]\n" if self.rows else "[]\n")
+        self._fh.close()

@@ -63,9 +63,7 @@ def check_section(name: str, value: Any, schema: Any, origin: str) -> dict:
         raise ConfigError(f"{origin}: `{name}` must be a mapping, got {type(value).__name__}")
     _forbid_targets(name, value, origin)
     own = (
-        {k: v for k, v in value.items() if k not in shared_keys(schema)}
-        if hosts_ops(name)
-        else {}
+        {k: v for k, v in value.items() if k not in shared_keys(schema)} if hosts_ops(name) else {}
     )
     if own:
         checked = check_section(

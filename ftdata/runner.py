@@ -31,16 +31,16 @@ from ftdata.io import (
     empty_records,
     iter_tables,
     records_to_table,
-    remove_stale_temps,
     table_to_records,
 )
 from ftdata.metrics import StageCounts
 from ftdata.params import cache_settings, check_op_keys, executor_settings, op_params
-from ftdata.privacy.rejects import rejects_frame, write_rejects
+from ftdata.privacy.rejects import rejects_frame
 from ftdata.progress import StageProgress
 from ftdata.record import content_hash, params_hash
 from ftdata.registry import BatchOp, OpResult
 from ftdata.stage import project_root
+from ftdata.stage_run import StageRun
 
 
 @dataclass(frozen=True)
@@ -176,36 +176,31 @@ def run_row_stage(
     params.yaml = no cache). Whatever runs the chunks, this process writes
     their results in input order, so outputs are the same bytes.
     """
-    remove_stale_temps(output, rejects, metrics)
-    executor = executor if executor is not None else executor_settings()
-    caches = load_caches(calls, cache if cache is not None else cache_settings(), stage)
-    counts = StageCounts(stage)
-    reject_frames = []
-    new_entries: dict[str, list[pd.DataFrame]] = {name: [] for name in caches}
-    total = sum(pq.ParquetFile(path).metadata.num_rows for path in inputs)
-    with (
-        make_executor(executor) as ex,
-        RecordWriter(output) as writer,
-        StageProgress(stage, total) as bar,
-    ):
-        shared = ex.share(caches) if caches else {}
-        chunks = (table for path in inputs for table in iter_tables(path, chunk_size))
-        for chunk in ex.map_ordered(run_chunk, chunks, calls, stage, shared):
-            counts.n_in += chunk.n_in
-            bar.advance(chunk.n_in)
-            writer.write(chunk.kept)
-            counts.out += chunk.kept.num_rows
-            for part in chunk.rejects:
-                counts.reject(part["reason"])
-                reject_frames.append(part)
-            for name, fresh in chunk.new_entries.items():
-                new_entries[name].extend(fresh)
-    write_rejects(rejects, reject_frames)
-    for name, op_cache in caches.items():
-        op_cache.write_new(new_entries[name])
-    ensure_cache_dirs(stage, cache if cache is not None else cache_settings())
-    counts.write(metrics)
-    return counts
+    with StageRun(stage, output, rejects=rejects, metrics=metrics) as run:
+        executor = executor if executor is not None else executor_settings()
+        caches = load_caches(calls, cache if cache is not None else cache_settings(), stage)
+        new_entries: dict[str, list[pd.DataFrame]] = {name: [] for name in caches}
+        total = sum(pq.ParquetFile(path).metadata.num_rows for path in inputs)
+        with (
+            make_executor(executor) as ex,
+            RecordWriter(output) as writer,
+            StageProgress(stage, total) as bar,
+        ):
+            shared = ex.share(caches) if caches else {}
+            chunks = (table for path in inputs for table in iter_tables(path, chunk_size))
+            for chunk in ex.map_ordered(run_chunk, chunks, calls, stage, shared):
+                run.counts.n_in += chunk.n_in
+                bar.advance(chunk.n_in)
+                writer.write(chunk.kept)
+                run.counts.out += chunk.kept.num_rows
+                for part in chunk.rejects:
+                    run.reject_built(part)
+                for name, fresh in chunk.new_entries.items():
+                    new_entries[name].extend(fresh)
+        for name, op_cache in caches.items():
+            op_cache.write_new(new_entries[name])
+        ensure_cache_dirs(stage, cache if cache is not None else cache_settings())
+    return run.counts
 
 
 @dataclass

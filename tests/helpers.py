@@ -26,3 +26,12 @@ def chat(
 
 def frame(*records: dict) -> pd.DataFrame:
     return pd.DataFrame(list(records))
+
+
+def stage_run(folder):
+    """A dedup StageRun writing into ``folder``: o.parquet, r.parquet (rejects), m.json."""
+    from ftdata.stage_run import StageRun
+
+    return StageRun(
+        "dedup", folder / "o.parquet", rejects=folder / "r.parquet", metrics=folder / "m.json"
+    )

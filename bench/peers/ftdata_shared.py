@@ -30,6 +30,7 @@ from ftdata.io import write_records  # noqa: E402
 from ftdata.ops.dedup import dedup_parquet  # noqa: E402
 from ftdata.record import new_record  # noqa: E402
 from ftdata.runner import op_calls, run_row_stage  # noqa: E402
+from ftdata.stage_run import StageRun  # noqa: E402
 
 
 def load(docs: Path) -> pd.DataFrame:
@@ -92,15 +93,22 @@ def main() -> None:
         cache={},
     )
     peak = max(peak, psutil.Process().memory_info().rss)
-    with make_executor(settings) as executor:
-        deduped = dedup_parquet(
+    shell = StageRun(
+        "dedup",
+        work / "dedup.parquet",
+        rejects=work / "dedup_rej.parquet",
+        metrics=work / "dedup.json",
+    )
+    with make_executor(settings) as executor, shell as run:
+        dedup_parquet(
             work / "filtered.parquet",
             work / "dedup.parquet",
-            work / "dedup_rej.parquet",
+            run,
             {"ngram": 5, "threshold": 0.8, "num_perm": 128, "seed": 1},
             executor,
             2000,
         )
+    deduped = run.counts
     peak = max(peak, psutil.Process().memory_info().rss)
     seconds = time.perf_counter() - start
     summary = json.dumps(

@@ -91,7 +91,6 @@ from ftdata.errors import ConfigError
 from ftdata.executors.base import Executor
 from ftdata.io import iter_tables, table_to_records, write_records
 from ftdata.metrics import StageCounts
-from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.reasons import Reason
 from ftdata.record import CANONICAL_COLUMNS, content_of, field_type
 from ftdata.registry import OpResult, register
@@ -99,6 +98,8 @@ from ftdata.stream import ROW_GROUP_ROWS, RowGroupWriter
 
 if TYPE_CHECKING:
     from datasketch import MinHash
+
+    from ftdata.stage_run import StageRun
 
 # datasketch (and the scipy it imports, ~0.65 s) is imported where it is used,
 # not here: every stage imports ftdata.ops, and only dedup needs it.
@@ -931,14 +932,15 @@ def _output_schema(source: pa.Schema) -> pa.Schema:
 def dedup_parquet(
     source: str | Path,
     output: str | Path,
-    rejects: str | Path,
+    run: StageRun,
     params: dict,
     executor: Executor,
     chunk_size: int,
     key_cache: KeyCache | None = None,
     pair_scores: PairScores | None = None,
 ) -> StageCounts:
-    """The dedup stage over files: ``source`` -> kept rows in ``output``, rejects in ``rejects``.
+    """The dedup stage over files: ``source`` -> kept rows in ``output``; counts and rejects
+    go to ``run`` (the stage's shell, ftdata/stage_run.py), which writes them on success.
 
     Signatures are computed in chunks on ``executor``, verification too; the
     decision and every write happen here, in input order, so any executor
@@ -974,8 +976,7 @@ def dedup_parquet(
     if pair_scores is not None:
         pair_scores.write_new()
 
-    counts = StageCounts("dedup")
-    reject_frames = []
+    counts = run.counts
     schema = _output_schema(pq.ParquetFile(source).schema_arrow)
     with RowGroupWriter(output, ROW_GROUP_ROWS) as writer:
         start = 0
@@ -987,9 +988,7 @@ def dedup_parquet(
             kept = table.filter(pa.array(mask))
             if len(rejected):
                 rows = table_to_records(table.take(pa.array(rejected)))
-                frame = verdicts.rejected_frame(rows, (rejected + start).tolist())
-                counts.reject(frame["reason"])
-                reject_frames.append(rejects_frame("dedup", frame))
+                run.reject(verdicts.rejected_frame(rows, (rejected + start).tolist()))
             writer.write(_with_dup_cluster(kept, schema))
             counts.n_in += n
             counts.out += int(mask.sum())
@@ -1001,7 +1000,6 @@ def dedup_parquet(
         )
     if not counts.out:
         _write_empty(output, schema)
-    write_rejects(rejects, reject_frames)
     return counts
 
 

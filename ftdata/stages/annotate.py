@@ -24,25 +24,21 @@ from ftdata.io import (
     PARQUET_OPTS,
     atomic_path,
     read_columns,
-    remove_stale_temps,
     to_jsonable,
     write_json,
 )
-from ftdata.metrics import StageCounts
 from ftdata.params import chunk_size, pii_types, validated_section
 from ftdata.privacy.fields import write_review
-from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.stage import (
     INTERIM,
     METRICS,
     REVIEW,
     log,
-    metrics_path,
     out_path,
     project_root,
-    rejects_path,
     stage_main,
 )
+from ftdata.stage_run import StageRun
 from ftdata.stream import RowGroupWriter, iter_chunks
 
 ANNOTATIONS = INTERIM / "annotate" / "annotations.parquet"
@@ -69,9 +65,7 @@ def main() -> None:
     root = project_root()
     section = validated_section(root, "annotate")
     taxonomy = validated_section(root, "taxonomy")
-    out, rej, met = out_path("annotate"), rejects_path("annotate"), metrics_path("annotate")
-    remove_stale_temps(out, rej, met, ANNOTATIONS, ANNOTATION_REJECTS, CONFLICTS, REANNOTATE)
-    source = out_path("quality")
+    out, source = out_path("annotate"), out_path("quality")
     size = chunk_size(root)
 
     def texts_of(items: set[str]):
@@ -82,35 +76,31 @@ def main() -> None:
             labels.update(lab)
         return texts, labels
 
-    ids = read_columns(source, ["id"]).column("id").to_pylist()
-    plan = plan_labels(ids, section, taxonomy, root, texts_of)
-    counts = StageCounts("annotate", n_in=len(ids))
-    del ids  # the plan keeps the set it needs
-    labeller = Labeller(plan)
-    rejected = []
-    # Labels are row-local once the plan is made: records stream through in chunks.
-    with RowGroupWriter(out) as writer:
-        for chunk in iter_chunks(source, size):
-            kept, rej_part = labeller.label(chunk)
-            writer.write(kept)
-            counts.out += len(kept)
-            if len(rej_part):
-                counts.reject(rej_part["reason"])
-                rejected.append(rejects_frame("annotate", rej_part))
-    result = finish(plan, labeller, None, None)
-    counts.extra = result.report
+    with StageRun("annotate", out, ANNOTATIONS, ANNOTATION_REJECTS, CONFLICTS, REANNOTATE) as run:
+        ids = read_columns(source, ["id"]).column("id").to_pylist()
+        plan = plan_labels(ids, section, taxonomy, root, texts_of)
+        run.counts.n_in = len(ids)
+        del ids  # the plan keeps the set it needs
+        labeller = Labeller(plan)
+        # Labels are row-local once the plan is made: records stream through in chunks.
+        with RowGroupWriter(out) as writer:
+            for chunk in iter_chunks(source, size):
+                kept, rej_part = labeller.label(chunk)
+                writer.write(kept)
+                run.counts.out += len(kept)
+                run.reject(rej_part)
+        result = finish(plan, labeller, None, None)
+        run.counts.extra = result.report
+        write_string_table(ANNOTATIONS, result.votes.to_dict("records"), VOTE_COLUMNS)
+        write_string_table(ANNOTATION_REJECTS, result.annotation_rejects, REJECT_FIELDS)
+        # Review files are under data/processed: every string field redacted (annotator names too).
+        types = pii_types(root)
+        write_review(CONFLICTS, result.review, types)
+        write_review(REANNOTATE, result.reannotate, types)
+        for name, rows in result.plots.items():
+            write_json(PLOTS / f"{name}.json", rows)
 
-    write_rejects(rej, rejected)
-    write_string_table(ANNOTATIONS, result.votes.to_dict("records"), VOTE_COLUMNS)
-    write_string_table(ANNOTATION_REJECTS, result.annotation_rejects, REJECT_FIELDS)
-    # Review files are under data/processed: every string field redacted (annotator names too).
-    types = pii_types(root)
-    write_review(CONFLICTS, result.review, types)
-    write_review(REANNOTATE, result.reannotate, types)
-    for name, rows in result.plots.items():
-        write_json(PLOTS / f"{name}.json", rows)
-    counts.write(met)
-
+    # The gates read the figures just written: the build stops with them in place.
     annotations = result.report["annotations"]
     ratio = annotations["rejected_total"] / annotations["read"] if annotations["read"] else 0.0
     limit = section["gates"]["max_reject_ratio"]
@@ -120,11 +110,11 @@ def main() -> None:
             f"annotate: {annotations['rejected_total']} of {annotations['read']} annotations rejected "
             f"({ratio:.1%}) > annotate.gates.max_reject_ratio {limit:.0%}; first: {first}; see {ANNOTATION_REJECTS}"
         )
-    for warned in enforce(result.gates, str(met)):
+    for warned in enforce(result.gates, str(run.metrics_file)):
         log.warning("gate `%s` (warn) below threshold for %s", warned.gate, warned.detail)
     log.info(
         "%d records, %d annotated; %d annotations accepted, %d rejected; %d items to review, %d to re-annotate",
-        counts.n_in,
+        run.counts.n_in,
         result.report["items"]["annotated"],
         annotations["accepted"],
         annotations["rejected_total"],

@@ -11,12 +11,11 @@ from ftdata.augment.checks import check_balance
 from ftdata.augment.engine import leak_guard, near_held_out, record_texts, splits_of
 from ftdata.augment.records import write_metrics
 from ftdata.errors import ConfigError
-from ftdata.io import read_records, remove_stale_temps, write_records
-from ftdata.metrics import StageCounts
+from ftdata.io import read_records, write_records
 from ftdata.ops.feedback import awaiting_review
 from ftdata.params import validated_section
-from ftdata.privacy.rejects import rejects_frame, write_rejects
-from ftdata.stage import metrics_path, out_path, project_root, rejects_path, stage_main
+from ftdata.stage import out_path, project_root, stage_main
+from ftdata.stage_run import StageRun
 
 
 def _train_labels(df: pd.DataFrame, splits: list[str]) -> list:
@@ -33,8 +32,13 @@ def main() -> None:
         raise ConfigError(f"params.yaml: {err}") from None
     split_params = validated_section(root, "split")
     dedup = validated_section(root, "dedup")
-    out, rej, met = out_path("balance"), rejects_path("balance"), metrics_path("balance")
-    remove_stale_temps(out, rej, met)
+    out = out_path("balance")
+    with StageRun("balance", out, write_metrics=write_metrics) as run:
+        _balance(run, section, split_params, dedup)
+
+
+def _balance(run: StageRun, section: dict, split_params: dict, dedup: dict) -> None:
+    out = run.outputs[0]
     records = read_records(out_path("augment"))
 
     splits = splits_of(records, split_params)
@@ -88,9 +92,10 @@ def main() -> None:
         final_splits = splits_of(result, split_params)
     after = distribution(_train_labels(result, final_splits))
     level_key = f"level_{section['level']}"
-    counts = StageCounts("balance", n_in=len(records), added=len(copies), out=len(result))
-    counts.reject(dropped["reason"] if len(dropped) else [])
-    counts.reject(r["reason"] for r in leaked)
+    counts = run.counts
+    counts.n_in, counts.added, counts.out = len(records), len(copies), len(result)
+    run.reject(dropped)
+    run.reject(pd.DataFrame(leaked) if leaked else None)
     counts.extra = {
         "strategy": section["strategy"],
         "level": section["level"],
@@ -112,8 +117,3 @@ def main() -> None:
         "not_resampled_near_val_test": len(unsafe),
     }
     write_records(out, result)
-    frames = [rejects_frame("balance", dropped)]
-    if leaked:
-        frames.append(rejects_frame("balance", pd.DataFrame(leaked)))
-    write_rejects(rej, frames)
-    write_metrics(counts, met)

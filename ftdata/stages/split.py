@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from functools import partial
 
-from ftdata.io import read_columns, remove_stale_temps, table_to_records, write_json
-from ftdata.metrics import StageCounts
+from ftdata.io import read_columns, table_to_records, write_json
 from ftdata.ops.split import LINK_COLUMNS, SplitTally, group_keys, split_by_keys
 from ftdata.params import chunk_size, validated_section
-from ftdata.privacy.rejects import rejects_frame, write_rejects
 from ftdata.runner import OpCall, apply_op
-from ftdata.stage import METRICS, metrics_path, out_path, project_root, rejects_path, stage_main
+from ftdata.stage import METRICS, out_path, project_root, stage_main
+from ftdata.stage_run import StageRun
 from ftdata.stream import RowGroupWriter, iter_chunks
 
 STRATA_PLOT = METRICS / "plots" / "split_strata.json"
@@ -25,37 +24,32 @@ STRATA_PLOT = METRICS / "plots" / "split_strata.json"
 def main() -> None:
     root = project_root()
     section = validated_section(root, "split")
-    out, rej, met = out_path("split"), rejects_path("split"), metrics_path("split")
-    remove_stale_temps(out, rej, met)
-    source = out_path("balance")
-    keys = group_keys(table_to_records(read_columns(source, LINK_COLUMNS)))
-    counts = StageCounts("split", n_in=len(keys))
-    tally = SplitTally(section["stratify_by"])
-    call, rejected, start = OpCall("split", section), [], 0
-    with RowGroupWriter(out) as writer:
-        for chunk in iter_chunks(source, chunk_size(root)):
-            own = keys[start : start + len(chunk)]
-            start += len(chunk)
-            # The registered op's lineage and accounting, with the whole input's group keys.
-            result = apply_op(chunk, call, "split", fn=partial(split_by_keys, keys=own))
-            writer.write(result.kept)
-            tally.add(result.kept)
-            counts.out += len(result.kept)
-            if len(result.rejected):
-                counts.reject(result.rejected["reason"])
-                rejected.append(rejects_frame("split", result.rejected))
-    report = tally.report()
-    # Per-stratum counts are a plot (one row per stratum and split), not a metric column each.
-    strata = report.pop("strata")
-    report["strata_missing_splits"] = len(report["strata_missing_splits"])
-    counts.extra = {"splits": report}
-    write_json(
-        STRATA_PLOT,
-        [
-            {"stratum": k, "split": s, "count": n}
-            for k, by_split in sorted(strata.items())
-            for s, n in by_split.items()
-        ],
-    )
-    write_rejects(rej, rejected)
-    counts.write(met)
+    out, source = out_path("split"), out_path("balance")
+    with StageRun("split", out, STRATA_PLOT) as run:
+        keys = group_keys(table_to_records(read_columns(source, LINK_COLUMNS)))
+        run.counts.n_in = len(keys)
+        tally = SplitTally(section["stratify_by"])
+        call, start = OpCall("split", section), 0
+        with RowGroupWriter(out) as writer:
+            for chunk in iter_chunks(source, chunk_size(root)):
+                own = keys[start : start + len(chunk)]
+                start += len(chunk)
+                # The registered op's lineage and accounting, with the whole input's group keys.
+                result = apply_op(chunk, call, "split", fn=partial(split_by_keys, keys=own))
+                writer.write(result.kept)
+                tally.add(result.kept)
+                run.counts.out += len(result.kept)
+                run.reject(result.rejected)
+        report = tally.report()
+        # Per-stratum counts are a plot (one row per stratum and split), not a metric column each.
+        strata = report.pop("strata")
+        report["strata_missing_splits"] = len(report["strata_missing_splits"])
+        run.counts.extra = {"splits": report}
+        write_json(
+            STRATA_PLOT,
+            [
+                {"stratum": k, "split": s, "count": n}
+                for k, by_split in sorted(strata.items())
+                for s, n in by_split.items()
+            ],
+        )

@@ -25,7 +25,7 @@ from ftdata.ops.dedup import (
     signatures,
     text_key,
 )
-from tests.helpers import chat
+from tests.helpers import chat, stage_run
 from tests.unit.test_dedup_stream import _records
 
 DASK = {"kind": "dask", "workers": 2, "threads_per_worker": 1, "tasks_per_worker": 1}
@@ -86,11 +86,11 @@ def _build(tmp_path, name, records, cache_dir=None, chunk_size=16, params=None, 
         settings = {"stages": ["dedup"], "dir": str(tmp_path / cache_dir), "max_shards": 16}
         key_cache = load_key_cache(tmp_path, settings, params)
         pair_scores = load_pair_scores(tmp_path, settings, params)
-    with make_executor(executor) as ex:
+    with make_executor(executor) as ex, stage_run(out) as run:
         dedup_parquet(
             src,
             out / "o.parquet",
-            out / "r.parquet",
+            run,
             params,
             ex,
             chunk_size,

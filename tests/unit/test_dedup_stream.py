@@ -26,7 +26,7 @@ from ftdata.ops.dedup import (
     verified_pairs,
 )
 from ftdata.privacy.rejects import rejects_frame
-from tests.helpers import chat, frame
+from tests.helpers import chat, frame, stage_run
 
 
 def _near_texts(n: int) -> list[str]:
@@ -98,10 +98,9 @@ def _run(tmp_path, records, name="run", chunk_size=16, params=None):
     if not src.exists():
         write_records(src, records)
     out = tmp_path / name
-    counts = dedup_parquet(
-        src, out / "o.parquet", out / "r.parquet", params or {}, make_executor(None), chunk_size
-    )
-    return out, counts
+    with stage_run(out) as run:
+        dedup_parquet(src, out / "o.parquet", run, params or {}, make_executor(None), chunk_size)
+    return out, run.counts
 
 
 def test_streamed_stage_writes_what_the_op_gives_byte_for_byte(tmp_path):

@@ -16,7 +16,7 @@ from ftdata.executors import make_executor
 from ftdata.io import write_records
 from ftdata.ops.dedup import dedup_parquet
 from ftdata.runner import op_calls, run_row_stage
-from tests.helpers import chat, frame
+from tests.helpers import chat, frame, stage_run
 
 DASK = {"kind": "dask", "workers": 2, "threads_per_worker": 1, "tasks_per_worker": 1}
 
@@ -140,11 +140,12 @@ def test_dedup_stage_bytes_match_between_pandas_and_dask(tmp_path, dask_executor
     outputs = {}
     for kind, executor in (("pandas", make_executor({"kind": "pandas"})), ("dask", dask_executor)):
         out = tmp_path / kind
-        counts = dedup_parquet(src, out / "o.parquet", out / "r.parquet", {}, executor, 16)
+        with stage_run(out) as run:
+            dedup_parquet(src, out / "o.parquet", run, {}, executor, 16)
         outputs[kind] = (
             (out / "o.parquet").read_bytes(),
             (out / "r.parquet").read_bytes(),
-            counts.as_dict(),
+            run.counts.as_dict(),
         )
     assert outputs["pandas"] == outputs["dask"]
     assert outputs["pandas"][2]["rejected_total"] > 0
