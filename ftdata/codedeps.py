@@ -194,6 +194,27 @@ def stage_modules(text: str) -> dict[str, str]:
     return found
 
 
+def stages_using(graph: ImportGraph, root: Path, module: str) -> set[str]:
+    """The ``dvc status`` names of ``root``'s stages whose code identity holds ``module``:
+    what an edit to it reruns (a ``foreach`` stage once per item, ``ingest@<source>``)."""
+    text = (root / "dvc.yaml").read_text(encoding="utf-8")
+    stages = (yaml.safe_load(text) or {}).get("stages") or {}
+    params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8")) or {}
+    names = set()
+    for name, entry in stage_modules(text).items():
+        if module not in closure(graph, f"stages.{entry}"):
+            continue
+        foreach = stages[name].get("foreach")
+        if isinstance(foreach, str) and foreach.startswith("${"):
+            items = params
+            for key in foreach.strip("${}").split("."):
+                items = items[key]
+            names |= {f"{name}@{item}" for item in items}
+        else:
+            names.add(name)
+    return names
+
+
 def wiring_problems(text: str) -> list[str]:
     """A stage that runs ``stages.<name>`` must list ``CODE_FILE: [<name>]`` and no code file."""
     bodies = _stage_bodies(text)

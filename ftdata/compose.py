@@ -234,6 +234,13 @@ def _check_choices(params: dict, origins: dict[str, str]) -> None:
             raise ConfigError(
                 f"{_origin(origins, 'export')}: `export.formats` has unknown {bad}; known: {', '.join(EXPORT_FORMATS)}"
             )
+    if params.get("contracts"):
+        from ftdata.contracts import check_section as check_contracts
+
+        try:
+            check_contracts(params["contracts"])
+        except ConfigError as err:
+            raise ConfigError(f"{_origin(origins, 'contracts')}: {err}") from None
     for name in ("augment", "balance"):
         if params.get(name):
             from ftdata.augment import checks

@@ -400,6 +400,34 @@ class BalanceConfig:
     seed: int = 42
 
 
+@dataclass
+class LabelShareBounds:
+    level: int = 1  # taxonomy depth whose labels are counted
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass
+class PercentileBounds:
+    p: int = 95
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass
+class ContractsConfig:
+    """Bounds every build must meet (ftdata/contracts.py); None = not checked."""
+
+    mode: str = "fail"  # fail | warn
+    max_residual_pii_records: int | None = 0
+    max_duplicate_share: float | None = None
+    max_derived_share: float | None = None
+    min_records_per_split: dict[str, int] | None = None
+    label_share: LabelShareBounds | None = None
+    chars_percentile: PercentileBounds | None = None
+    language_share: dict[str, list[float]] | None = None
+
+
 SECTION_SCHEMAS.update(
     {
         "project": ProjectConfig,
@@ -418,5 +446,6 @@ SECTION_SCHEMAS.update(
         "annotate": AnnotateConfig,
         "augment": AugmentConfig,
         "balance": BalanceConfig,
+        "contracts": ContractsConfig,
     }
 )

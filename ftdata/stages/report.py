@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+from ftdata.contracts import as_metrics as contract_metrics
+from ftdata.contracts import broken, check_contracts
+from ftdata.contracts import markdown as contracts_markdown
 from ftdata.dataset_card import render_card
+from ftdata.errors import GateError
 from ftdata.funnel import (
     label_distribution,
     length_histogram,
@@ -14,7 +20,7 @@ from ftdata.io import read_records, write_json, write_text
 from ftdata.metrics import headline_path, summary_headline
 from ftdata.params import load_params, validated_section
 from ftdata.report_html import score_histograms, write_report
-from ftdata.stage import METRICS, PROCESSED, STAGES, project_root, stage_main
+from ftdata.stage import METRICS, PROCESSED, STAGES, log, project_root, stage_main
 
 PLOTS = METRICS / "plots"
 
@@ -68,7 +74,28 @@ def main() -> None:
         ],
     )
     write_json(PLOTS / "scores.json", score_histograms(records, section["score_bins"]))
+    # The contracts are checked on the figures above, written, and shown in the card.
+    stage_figures = {
+        name: json.loads((METRICS / f"{name}.json").read_text(encoding="utf-8"))
+        for name in ("export", "dedup")
+    }
+    checks = check_contracts(validated_section(root, "contracts"), summary, stage_figures, records)
+    write_json(METRICS / "contracts.json", contract_metrics(checks))
+    # the headline is the one figure a reviewer needs (`dvc metrics show` stays < 200 wide)
+    write_json(headline_path(METRICS / "contracts.json"), {"broken": len(broken(checks))})
     # The HTML report and the dataset card (data/processed/report/index.html, data/processed/README.md).
     params = load_params(root)
     data = write_report(root, section, params, funnel, records)
-    write_text(root / "data/processed/README.md", render_card(data, section, params))
+    card = "\n".join(
+        [render_card(data, section, params).rstrip("\n"), "", *contracts_markdown(checks)]
+    )
+    write_text(root / "data/processed/README.md", card)
+    failed = [c for c in broken(checks) if c.mode == "fail"]
+    if failed:  # after every figure is written: the build stops with them in place
+        raise GateError(
+            f"{len(failed)} contract(s) broken: "
+            + "; ".join(c.line() for c in failed)
+            + " (data/metrics/contracts.json)"
+        )
+    for check in broken(checks):
+        log.warning("contract below bound (contracts.mode: warn): %s", check.line())

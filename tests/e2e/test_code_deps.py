@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from ftdata import codedeps
 from tests.conftest import ROOT, copy_built, run
@@ -37,17 +36,8 @@ def _changed_stages(project: Path) -> set[str]:
 
 def _expected(module_file: str) -> set[str]:
     """Stage names as `dvc status` prints them (ingest@<source> for each source)."""
-    graph = codedeps.import_graph(ROOT)
     module = module_file.removesuffix(".py").replace("/", ".")
-    text = (ROOT / "dvc.yaml").read_text(encoding="utf-8")
-    using = {
-        name
-        for name, entry in codedeps.stage_modules(text).items()
-        if module in codedeps.closure(graph, f"stages.{entry}")
-    }
-    sources = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))["source"]
-    ingest = {f"ingest@{s}" for s in sources} if "ingest" in using else set()
-    return ingest | (using - {"ingest"})
+    return codedeps.stages_using(codedeps.import_graph(ROOT), ROOT, module)
 
 
 def test_an_engine_edit_reruns_exactly_the_stages_whose_closure_holds_it(project):

@@ -15,7 +15,6 @@ import pytest
 import yaml
 
 from ftdata import codedeps
-from ftdata.init import blank_config
 from tests.conftest import ROOT, copy_project, run
 
 pytestmark = pytest.mark.e2e
@@ -204,72 +203,9 @@ UPGRADED = "ftdata/ops/dedup.py"
 
 
 def stages_running(module_file: str, project: Path) -> set[str]:
-    """`dvc status` names of the stages whose closure holds ``module_file`` (this tree's)."""
-    graph = codedeps.import_graph(ROOT)
+    """`dvc status` names of the project's stages whose closure (this tree's code, which the
+    upgraded wheel was built from) holds ``module_file``."""
     module = module_file.removesuffix(".py").replace("/", ".")
-    text = (project / "dvc.yaml").read_text(encoding="utf-8")
-    using = {
-        name
-        for name, entry in codedeps.stage_modules(text).items()
-        if module in codedeps.closure(graph, f"stages.{entry}")
-    }
-    sources = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))["source"]
-    ingest = {f"ingest@{s}" for s in sources} if "ingest" in using else set()
-    assert using and "report" not in using and "ingest" not in using
-    return ingest | (using - {"ingest"})
-
-
-def test_bank_card_template_copies_the_example_and_its_entry_points(tmp_path):
-    project = tmp_path / "bank"
-    run(
-        [
-            "ftdata",
-            "init",
-            str(project),
-            "--template",
-            "bank-card",
-            "--remote",
-            str(tmp_path / "r"),
-        ],
-        tmp_path,
-    )
-    assert (project / "dvc.yaml").read_bytes() == (ROOT / "dvc.yaml").read_bytes()
-    assert (project / "stages/clean.py").read_bytes() == (ROOT / "stages/clean.py").read_bytes()
-    assert (project / "data/raw/chat_logs/sessions.jsonl").is_file()
-    assert run(["ftdata", "compose", "--check"], project).returncode == 0
-
-
-def test_init_refuses_a_non_empty_folder_and_an_unknown_template(tmp_path):
-    (tmp_path / "taken").mkdir()
-    (tmp_path / "taken" / "x").write_text("", encoding="utf-8")
-    busy = run(["ftdata", "init", str(tmp_path / "taken")], tmp_path, check=False)
-    assert busy.returncode == 2 and "exists and is not an empty directory" in busy.stderr
-    odd = run(
-        ["ftdata", "init", str(tmp_path / "new"), "--template", "banking"], tmp_path, check=False
-    )
-    assert odd.returncode == 2 and "unknown template 'banking'" in odd.stderr
-
-
-def test_blank_config_swaps_the_sources_and_keeps_the_pipeline_groups():
-    example = {
-        "defaults": [
-            {"source@source.a": "a"},
-            {"taxonomy": "bank"},
-            {"quality": "default"},
-            "_self_",
-        ],
-        "project": {"name": "x"},
-    }
-    config = blank_config(
-        example, {"project": {"name": "n"}, "quality": {"glossary": []}, "annotate": {"inputs": []}}
-    )
-    assert config == {
-        "defaults": [
-            {"source@source.example": "example"},
-            {"taxonomy": "example"},
-            {"quality": "default"},
-            "_self_",
-        ],
-        "project": {"name": "n"},
-        "quality": {"glossary": []},
-    }
+    using = codedeps.stages_using(codedeps.import_graph(ROOT), project, module)
+    assert using and "report" not in using and not any(s.startswith("ingest") for s in using)
+    return using

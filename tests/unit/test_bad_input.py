@@ -15,7 +15,9 @@ import re
 
 import pandas as pd
 import pytest
+import yaml
 
+from ftdata.compose import dump_params
 from ftdata.io import read_records
 from ftdata.reasons import Reason
 from tests.miniproject import balanced, build, make_project, metrics, rejects, run_stage, source_cfg
@@ -315,6 +317,16 @@ def test_empty_sources_build_an_empty_dataset_with_every_stage_balanced(tmp_path
     summary = json.loads((project / "data/metrics/summary.json").read_text(encoding="utf-8"))
     assert summary["exported_records"] == 0 and summary["raw_records"] == 0
     assert (project / "data/processed/openai/train.jsonl").read_text(encoding="utf-8") == ""
+    # With the example's contracts, an empty build is one that broke its promises.
+    example = {"min_records_per_split": {"train": 1000}, "label_share": None}
+    params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
+    params["contracts"].update(example)
+    (project / "params.yaml").write_text(dump_params(params), encoding="utf-8")
+    assert run_stage(project, monkeypatch, "report") == 4
+    gates = metrics(project, "contracts")["gates"]
+    assert [g["detail"] for g in gates if not g["passed"]] == [
+        "records[train] = 0, bound >= 1000 (contracts.min_records_per_split.train)"
+    ]
 
 
 # ---------------------------------------------------------------- across sources

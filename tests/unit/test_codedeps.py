@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ftdata import codedeps
 from ftdata.codedeps import ImportGraph, closure, fingerprint
@@ -191,3 +192,10 @@ def test_every_project_module_a_stage_loads_on_import_is_in_its_closure(graph, s
     loaded = set(proc.stdout.split())
     assert module in loaded
     assert loaded <= closure(graph, module)
+
+
+def test_stages_using_a_module_name_each_item_of_a_foreach_stage(graph):
+    sources = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))["source"]
+    shell = codedeps.stages_using(graph, ROOT, "ftdata.stage_run")
+    assert {f"ingest@{s}" for s in sources} <= shell and "ingest" not in shell
+    assert codedeps.stages_using(graph, ROOT, "ftdata.stages.report") == {"report"}

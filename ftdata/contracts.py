@@ -1,0 +1,162 @@
+"""Dataset contracts: bounds every build must meet, checked on the figures of the build.
+
+A contract is a promise about the data, not about the code: no residual PII, enough
+records in every split, no label swallowing a taxonomy level, a bounded share of
+generated and of duplicate records, a length distribution and a language mix within
+range. The bounds live in conf/contracts/ (``contracts.*``); a bound left null is not
+checked. The report stage checks them once the report is written, writes every check
+to data/metrics/contracts.json (under ``gates``, the shape ``ftdata release`` refuses a
+failed one in) and, in ``mode: fail``, fails the build (exit 4) naming bound and figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from ftdata.errors import ConfigError
+from ftdata.record import content_of
+
+UNLABELLED = "(unlabelled)"
+MODES = ("fail", "warn")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # what is measured, e.g. ``label_share[账户问题]``
+    bound: str  # the params key that sets the limit
+    op: str  # "<=" or ">="
+    limit: float
+    figure: float
+    passed: bool
+    mode: str  # fail | warn
+
+    def line(self) -> str:
+        return (
+            f"{self.name} = {_num(self.figure)}, bound {self.op} {_num(self.limit)} ({self.bound})"
+        )
+
+
+def _num(x: float) -> str:
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
+
+
+def _check(name: str, bound: str, limit, figure, at_most: bool, mode: str) -> Check:
+    passed = figure <= limit if at_most else figure >= limit
+    op = "<=" if at_most else ">="
+    return Check(name, f"contracts.{bound}", op, limit, figure, bool(passed), mode)
+
+
+def check_contracts(
+    section: dict, summary: dict, metrics: dict[str, dict], records: pd.DataFrame
+) -> list[Check]:
+    """Every configured bound against the build's figures, in a fixed order.
+
+    ``summary`` is data/metrics/summary.json, ``metrics`` the stage metrics by stage
+    name (``export``, ``dedup``), ``records`` the exported records.
+    """
+    mode = section["mode"]
+    found: list[tuple[str, str, object, float, bool]] = []  # name, bound, limit, figure, at_most
+    residual = (metrics.get("export") or {}).get("residual_pii", {}).get("records", 0)
+    found.append(("residual_pii_records", "max_residual_pii_records",
+                  section["max_residual_pii_records"], residual, True))  # fmt: skip
+    dedup = metrics.get("dedup") or {}
+    dup_share = dedup.get("rejected_total", 0) / dedup["in"] if dedup.get("in") else 0.0
+    found.append(("duplicate_share", "max_duplicate_share", section["max_duplicate_share"],
+                  round(dup_share, 4), True))  # fmt: skip
+    exported = summary.get("exported_records", 0)
+    derived = sum((summary.get("derived_records") or {}).values())
+    found.append(("derived_share", "max_derived_share", section["max_derived_share"],
+                  round(derived / exported, 4) if exported else 0.0, True))  # fmt: skip
+    splits = summary.get("splits") or {}
+    for split, minimum in (section["min_records_per_split"] or {}).items():
+        found.append((f"records[{split}]", f"min_records_per_split.{split}", minimum,
+                      int(splits.get(split, 0)), False))  # fmt: skip
+    if len(records):
+        found += _label_shares(section["label_share"], records)
+        found += _length_percentile(section["chars_percentile"], records)
+        found += _language_shares(section["language_share"], records)
+    return [_check(n, b, lim, fig, most, mode) for n, b, lim, fig, most in found if lim is not None]
+
+
+def _label_shares(rule: dict | None, records: pd.DataFrame) -> list[tuple]:
+    if not rule:
+        return []
+    level = rule["level"]
+    labels = [
+        ">".join(lb.split(">")[:level]) if isinstance(lb, str) and lb else UNLABELLED
+        for lb in records["label"]
+    ]
+    shares = pd.Series(labels).value_counts(normalize=True).sort_index()
+    out = []
+    for label, share in shares.items():
+        if label != UNLABELLED:
+            name, share = f"label_share[{label}]", round(float(share), 4)
+            out.append((name, "label_share.min", rule["min"], share, False))
+            out.append((name, "label_share.max", rule["max"], share, True))
+    return out
+
+
+def _length_percentile(rule: dict | None, records: pd.DataFrame) -> list[tuple]:
+    if not rule:
+        return []
+    texts = zip(records["messages"], records["text"], strict=True)
+    lengths = [len(content_of(m, t)) for m, t in texts]
+    figure = int(np.percentile(lengths, rule["p"], method="lower"))
+    name = f"chars_p{rule['p']}"
+    return [
+        (name, "chars_percentile.min", rule["min"], figure, False),
+        (name, "chars_percentile.max", rule["max"], figure, True),
+    ]
+
+
+def _language_shares(rules: dict | None, records: pd.DataFrame) -> list[tuple]:
+    if not rules or "lang" not in records.columns:
+        return []
+    shares = records["lang"].fillna("other").value_counts(normalize=True)
+    out = []
+    for lang, (low, high) in sorted(rules.items()):
+        share = round(float(shares.get(lang, 0.0)), 4)
+        out.append((f"language_share[{lang}]", f"language_share.{lang}[0]", low, share, False))
+        out.append((f"language_share[{lang}]", f"language_share.{lang}[1]", high, share, True))
+    return out
+
+
+def check_section(section: dict) -> None:
+    """What the schema cannot say: the mode, and each language's bounds as [min, max]."""
+    if section["mode"] not in MODES:
+        raise ConfigError(f"`contracts.mode` is {section['mode']!r}; expected fail or warn")
+    for lang, pair in (section["language_share"] or {}).items():
+        if len(pair) != 2 or not 0 <= pair[0] <= pair[1] <= 1:
+            raise ConfigError(
+                f"`contracts.language_share.{lang}` is {pair}; expected [min, max] within [0, 1]"
+            )
+
+
+def broken(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if not c.passed]
+
+
+def as_metrics(checks: list[Check]) -> dict:
+    """data/metrics/contracts.json: counts, then every check (``gates``, as release reads)."""
+    return {
+        "checked": len(checks),
+        "broken": len(broken(checks)),
+        "gates": [{**asdict(c), "detail": c.line()} for c in checks],
+    }
+
+
+def markdown(checks: list[Check]) -> list[str]:
+    """The contracts as a table (the dataset card): what held, what broke."""
+    if not checks:
+        return []
+    lines = ["## Contracts", "", "| check | figure | bound | status |", "|---|---|---|---|"]
+    for c in checks:
+        status = "ok" if c.passed else ("**broken**" if c.mode == "fail" else "below bound (warn)")
+        lines.append(
+            f"| {c.name} | {_num(c.figure)} | {c.op} {_num(c.limit)} (`{c.bound}`) | {status} |"
+        )
+    lines.append("")
+    return lines

@@ -1,0 +1,39 @@
+"""A broken dataset contract stops `dvc repro` with the bound and the figure, figures kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import copy_built, run
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_example_meets_its_contracts(built_project):
+    metrics = json.loads((built_project / "data/metrics/contracts.json").read_text("utf-8"))
+    assert metrics["checked"] >= 10 and metrics["broken"] == 0
+    assert "## Contracts" in (built_project / "data/processed/README.md").read_text("utf-8")
+
+
+def test_a_broken_contract_fails_the_build_naming_bound_and_figure(built_project, tmp_path):
+    project = copy_built(built_project, tmp_path / "project")
+    conf = project / "conf/contracts/default.yaml"
+    conf.write_text(
+        conf.read_text("utf-8").replace("max_derived_share: 0.45", "max_derived_share: 0.1"),
+        encoding="utf-8",
+    )
+    run(["ftdata", "compose"], project)
+    proc = run(["dvc", "repro"], project, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Traceback" not in output
+    assert "ftdata report: error: 1 contract(s) broken: derived_share = 0.3" in output
+    assert "bound <= 0.1 (contracts.max_derived_share)" in output
+    ran = [line for line in proc.stdout.splitlines() if line.startswith("Running stage")]
+    assert ran == ["Running stage 'report':"]  # only the stage that checks the contracts
+    metrics = json.loads(Path(project / "data/metrics/contracts.json").read_text("utf-8"))
+    assert metrics["broken"] == 1  # written before the build stopped
+    card = (project / "data/processed/README.md").read_text("utf-8")
+    assert "| derived_share |" in card and "**broken**" in card
