@@ -194,6 +194,11 @@ def stage_modules(text: str) -> dict[str, str]:
     return found
 
 
+def stage_entries(text: str) -> list[str]:
+    """The ``stages/<name>.py`` entry points dvc.yaml runs, each once (a CODE_FILE key)."""
+    return sorted(set(stage_modules(text).values()))
+
+
 def stages_using(graph: ImportGraph, root: Path, module: str) -> set[str]:
     """The ``dvc status`` names of ``root``'s stages whose code identity holds ``module``:
     what an edit to it reruns (a ``foreach`` stage once per item, ``ingest@<source>``)."""
@@ -249,10 +254,9 @@ def fingerprints(root: Path) -> dict[str, str]:
         if proc.returncode != 0:
             raise ConfigError(f"ftdata compose: code identities in {root}: {proc.stderr.strip()}")
         return json.loads(proc.stdout)
-    text = (root / "dvc.yaml").read_text(encoding="utf-8")
+    entries = stage_entries((root / "dvc.yaml").read_text(encoding="utf-8"))
     graph = import_graph(root)
     plugin_lines = plugins()
-    entries = sorted(set(stage_modules(text).values()))
     return {
         ENGINE_KEY: ftdata.__version__,
         **{e: fingerprint(graph, f"stages.{e}", plugin_lines) for e in entries},
@@ -296,8 +300,7 @@ def write(root: Path) -> list[str]:
 def closure_files(root: Path, entry: str | None = None) -> dict[str, list[str]]:
     """Entry point -> the files its fingerprint hashes (``ftdata/...`` for the engine's,
     wherever it is installed), for a reader asking why a stage reran."""
-    text = (root / "dvc.yaml").read_text(encoding="utf-8")
-    entries = sorted(set(stage_modules(text).values()))
+    entries = stage_entries((root / "dvc.yaml").read_text(encoding="utf-8"))
     if entry is not None:
         if entry not in entries:
             raise ConfigError(f"ftdata deps: no stage runs stages.{entry} in dvc.yaml")

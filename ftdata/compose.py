@@ -206,16 +206,14 @@ def _check_ops(params: dict, origins: dict[str, str]) -> None:
             continue
         origin = _origin(origins, section)
         check_op_keys(section, value, all_ops(), origin)
-        for op_name in value.get("ops", []):
+        configured = [k for k in value if k not in shared_keys(SECTION_SCHEMAS[section])]
+        for op_name in dict.fromkeys([*value.get("ops", []), *configured]):
             op = get_op(op_name, where=f"{origin}: `{section}.ops`")
             if op.stage != section:
                 raise ConfigError(
                     f"{origin}: `{section}.ops` names {op_name!r}, an op of stage {op.stage!r}"
                 )
-        configured = [k for k in value if k not in shared_keys(SECTION_SCHEMAS[section])]
-        for op_name in dict.fromkeys([*value.get("ops", []), *configured]):
-            where = _origin(origins, f"{section}.{op_name}")
-            op_params(section, value, get_op(op_name), where)
+            op_params(section, value, op, _origin(origins, f"{section}.{op_name}"))
 
 
 def _check_choices(params: dict, origins: dict[str, str]) -> None:

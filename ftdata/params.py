@@ -62,17 +62,13 @@ def check_section(name: str, value: Any, schema: Any, origin: str) -> dict:
     if not isinstance(value, dict):
         raise ConfigError(f"{origin}: `{name}` must be a mapping, got {type(value).__name__}")
     _forbid_targets(name, value, origin)
-    own = (
-        {k: v for k, v in value.items() if k not in shared_keys(schema)} if hosts_ops(name) else {}
-    )
-    if own:
-        checked = check_section(
-            name, {k: v for k, v in value.items() if k not in own}, schema, origin
-        )
-        return {**checked, **own}
+    declared = shared_keys(schema)
+    own = {k: v for k, v in value.items() if k not in declared} if hosts_ops(name) else {}
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(schema), value)
-        return OmegaConf.to_container(merged, resolve=True, throw_on_missing=True)
+        merged = OmegaConf.merge(
+            OmegaConf.structured(schema), {k: v for k, v in value.items() if k not in own}
+        )
+        return {**OmegaConf.to_container(merged, resolve=True, throw_on_missing=True), **own}
     except MissingMandatoryValue as err:
         key = f"{name}.{err.full_key}" if err.full_key else name
         raise ConfigError(f"{origin}: required key `{key}` is missing") from None
@@ -123,12 +119,12 @@ def check_op_keys(section_name: str, section: dict, ops: dict, origin: str = PAR
     registry's ``all_ops()``), so a misspelt op's params fail instead of going unread."""
     if not hosts_ops(section_name):
         return
-    schema = SECTION_SCHEMAS[section_name]
+    declared = shared_keys(SECTION_SCHEMAS[section_name])
     mine = sorted(n for n, op in ops.items() if op.stage == section_name)
     for key in section:
-        if key in shared_keys(schema) or key in mine:
+        if key in declared or key in mine:
             continue
-        close = difflib.get_close_matches(key, [*mine, *shared_keys(schema)], n=1)
+        close = difflib.get_close_matches(key, [*mine, *declared], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConfigError(
             f"{origin}: unknown key `{section_name}.{key}`{hint} (neither a key of "

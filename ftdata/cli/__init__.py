@@ -149,12 +149,14 @@ def params_line(schema) -> str:
     """``max_run=3, level`` (required params bare); ``any`` for an op taking ``**params``."""
     import dataclasses
 
+    from omegaconf import MISSING
+
     if schema is None:
         return "any"
     shown = []
     for f in dataclasses.fields(schema):
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-        shown.append(f.name if default == "???" else f"{f.name}={_short(default)}")
+        shown.append(f.name if default == MISSING else f"{f.name}={_short(default)}")
     return ", ".join(shown)
 
 
