@@ -147,16 +147,23 @@ def near_dedup(keys: pd.Series, ids: pd.Series) -> list[str | None]:
     return verdict
 
 
-def run(docs_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def _rss_mib() -> float:
+    return round(psutil.Process().memory_info().rss / 2**20, 1)
+
+
+def run(docs_path: Path, rss_after: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The shared work on docs.jsonl: (kept, rejects, seconds per step); RSS per step into rss_after."""
     steps = {}
     t = time.perf_counter()
     df = pd.read_json(docs_path, lines=True, dtype={"id": str, "text": str})
     df["text"] = df["text"].fillna("")
     steps["read"] = time.perf_counter() - t
+    rss_after["read"] = _rss_mib()
 
     t = time.perf_counter()
     df["text"] = df["text"].map(clean)
     steps["clean+mask"] = time.perf_counter() - t
+    rss_after["clean+mask"] = _rss_mib()
 
     t = time.perf_counter()
     df["reason"] = None
@@ -165,6 +172,7 @@ def run(docs_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     rep = df["text"].map(dup_5gram_share)
     df.loc[df["reason"].isna() & (rep >= MAX_DUP_5GRAM), "reason"] = "repetitive"
     steps["filters"] = time.perf_counter() - t
+    rss_after["filters"] = _rss_mib()
 
     t = time.perf_counter()
     key = df["text"].str.casefold().str.replace(NOT_CONTENT, "", regex=True)
@@ -175,6 +183,7 @@ def run(docs_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     df.loc[dup[dup].index, "reason"] = "exact_duplicate"
     df.loc[dup[dup].index, "duplicate_of"] = first_id[dup]
     steps["exact_dedup"] = time.perf_counter() - t
+    rss_after["exact_dedup"] = _rss_mib()
 
     t = time.perf_counter()
     live = df[df["reason"].isna()]
@@ -182,6 +191,7 @@ def run(docs_path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     df.loc[near_of.index, "reason"] = "near_duplicate"
     df.loc[near_of.index, "duplicate_of"] = near_of
     steps["near_dedup"] = time.perf_counter() - t
+    rss_after["near_dedup"] = _rss_mib()
 
     kept = df.loc[df["reason"].isna(), ["id", "text"]]
     rejects = df.loc[df["reason"].notna(), ["id", "reason", "duplicate_of"]]
@@ -205,11 +215,13 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     with PeakRSS() as rss:
         start = time.perf_counter()
-        kept, rejects, steps = run(docs)
+        rss_after: dict[str, float] = {}
+        kept, rejects, steps = run(docs, rss_after)
         t = time.perf_counter()
         kept.to_json(work / "kept.jsonl", orient="records", lines=True, force_ascii=False)
         rejects.to_json(work / "rejects.jsonl", orient="records", lines=True, force_ascii=False)
         steps["write"] = time.perf_counter() - t
+        rss_after["write"] = _rss_mib()
         seconds = time.perf_counter() - start
     n = len(kept) + len(rejects)
     summary = json.dumps(
@@ -224,6 +236,7 @@ def main() -> None:
             "steps_s": {k: round(v, 2) for k, v in steps.items()},
             "peak_rss_mib": round(rss.peak / 2**20, 1),
             "peak_proc_rss_mib": round(rss.peak / 2**20, 1),
+            "rss_after_step_mib": rss_after,
             "shared_work": {
                 "ngram": NGRAM,
                 "bands": BANDS,
