@@ -21,8 +21,10 @@ paragraphs, names, companies, cities, addresses, phone numbers, e-mails,
 SSNs / resident ID numbers, card numbers), wrapped in short customer-service
 templates (cards, bills, limits, fraud, instalments, repayments). Each session
 opens its first question with one or two Faker sentences of context, so two
-independent sessions on the same template share little beyond the template
-(Jaccard well under 0.5); the only near duplicates are the planted ones.
+independent sessions on the same template share little beyond the template:
+over 20k independent sessions of a 100k corpus, random pairs have a median
+Jaccard of 0.002 (99th percentile 0.18) and the closest pair found by LSH
+0.50, so the only near duplicates are the planted ones.
 
 Planted, per session drawn: 0.3 % malformed lines (truncated JSON), 2 % junk
 (one phrase repeated, runs of symbols, or under 8 characters), 10 % exact
@@ -39,7 +41,8 @@ bounded at any N).
 
 Faker is slow per call (10-250 us), so pools of its values are drawn once
 (seeded) and sessions sample them with a seeded ``random.Random``: same N,
-seed and Faker version, same bytes. 1M sessions take about a minute.
+seed and Faker version, same bytes. 1M sessions: 2 min 23 s and 430 MB peak
+RSS here (2 cores shared with other work; ~7 s of it drawing the pools).
 """
 
 from __future__ import annotations
