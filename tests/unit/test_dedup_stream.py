@@ -7,20 +7,20 @@ import random
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHashLSH
 
 import ftdata.ops.dedup as dedup_mod
 from ftdata.executors import make_executor
 from ftdata.io import read_records, read_rejects, write_records
 from ftdata.ops.dedup import (
     _LSH_WEIGHTS,
+    _signatures,
     band_candidates,
     band_keys,
     dedup,
     dedup_parquet,
     jaccard,
     lsh_bands,
-    minhash_signatures,
     normalise_for_dedup,
     shingles,
     verified_pairs,
@@ -52,10 +52,9 @@ def _datasketch_pairs(normalised, ngram, threshold, num_perm, seed):
     sets = [shingles(t, ngram) for t in normalised]
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=_LSH_WEIGHTS)
     pairs = []
-    present = [i for i, t in enumerate(normalised) if t]
-    signatures = minhash_signatures([normalised[i] for i in present], ngram, num_perm, seed)
-    for i, values in zip(present, signatures, strict=True):
-        signature = MinHash(num_perm, hashvalues=values, scheme="legacy")  # uint64 storage
+    for i, signature in enumerate(_signatures(sets, num_perm, seed)):
+        if not sets[i]:
+            continue
         for j in sorted(lsh.query(signature)):
             score = jaccard(sets[i], sets[j])
             if score >= threshold:
