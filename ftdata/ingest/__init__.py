@@ -79,9 +79,8 @@ def stream_source(
     cfg: dict,
     root: Path,
     limits: FileLimits | None = None,
-    batch_records: int = BATCH_RECORDS,
 ) -> tuple[IngestResult, Iterator[list[dict]]]:
-    """Source ``name`` as (result, batches of up to ``batch_records`` records in file order).
+    """Source ``name`` as (result, batches of up to ``BATCH_RECORDS`` records in file order).
 
     The records are yielded, never kept, so the caller can write them as they come and
     memory does not grow with the source; ``result`` gets everything else (rejects,
@@ -101,7 +100,7 @@ def stream_source(
     result = IngestResult(unmapped_labels=mapper.unmapped_labels)  # one Counter, filled live
     limits = limits or FileLimits()
     reading = _Reading(spec, mapper, result, limits, root_abs, allowed_roots(root_abs))
-    return result, _batches(reading, files, batch_records)
+    return result, _batches(reading, files)
 
 
 @dataclass
@@ -155,16 +154,14 @@ class _Reading:
                 result.rejects.append(reject)
 
 
-def _batches(
-    reading: _Reading, files: list[tuple[Path, dict]], batch_records: int
-) -> Iterator[list[dict]]:
+def _batches(reading: _Reading, files: list[tuple[Path, dict]]) -> Iterator[list[dict]]:
     """The records of every file in batches (a batch may span files), then the
     source-level checks: the result is complete when this is exhausted."""
     batch: list[dict] = []
     for path, file_meta in files:
         for record in reading.read_file(path, file_meta):
             batch.append(record)
-            if len(batch) >= batch_records:
+            if len(batch) >= BATCH_RECORDS:
                 yield batch
                 batch = []
     if batch:
