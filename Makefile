@@ -57,12 +57,22 @@ N ?= 100000
 bench: venv
 	$(BIN)/python bench/run.py $(N)
 
+# CORPUS=gen (default) runs on bench/gen.py's corpus (bench/out/corpus-N, results in peers-N);
+# CORPUS=faker on bench/peers/gen_faker.py's, written without our generator (corpus-faker-N,
+# peers-faker-N). The plain pandas baseline runs next to the peers, then dedup quality of all.
+CORPUS ?= gen
+GEN_gen := bench/gen.py
+GEN_faker := bench/peers/gen_faker.py
+BENCH_TAG = $(if $(filter faker,$(CORPUS)),faker-)$(N)
 bench-peers: venv
+	$(if $(GEN_$(CORPUS)),,$(error CORPUS must be gen or faker, not '$(CORPUS)'))
 	bench/peers/setup.sh
-	test -f bench/out/corpus-$(N)/truth.jsonl || $(BIN)/python bench/gen.py $(N)
-	bench/.venv-peers/bin/python bench/peers/run_peers.py bench/out/corpus-$(N) bench/out/peers-$(N)
-	$(BIN)/python bench/peers/ftdata_shared.py bench/out/peers-$(N)
-	$(BIN)/python bench/peers/ftdata_shared.py bench/out/peers-$(N) --executor dask
+	test -f bench/out/corpus-$(BENCH_TAG)/truth.jsonl || $(BIN)/python $(GEN_$(CORPUS)) $(N) --out bench/out/corpus-$(BENCH_TAG)
+	bench/.venv-peers/bin/python bench/peers/run_peers.py bench/out/corpus-$(BENCH_TAG) bench/out/peers-$(BENCH_TAG)
+	$(BIN)/python bench/peers/pandas_baseline.py bench/out/peers-$(BENCH_TAG)
+	$(BIN)/python bench/peers/ftdata_shared.py bench/out/peers-$(BENCH_TAG)
+	$(BIN)/python bench/peers/ftdata_shared.py bench/out/peers-$(BENCH_TAG) --executor dask
+	$(BIN)/python bench/peers/near_dup_quality.py bench/out/corpus-$(BENCH_TAG) bench/out/peers-$(BENCH_TAG)
 
 lint: venv
 	$(BIN)/ruff check ftdata stages tests tools bench

@@ -37,7 +37,7 @@ from ftdata.metrics import StageCounts
 from ftdata.params import cache_settings, check_op_keys, executor_settings, op_params
 from ftdata.privacy.rejects import rejects_frame
 from ftdata.progress import StageProgress
-from ftdata.record import content_hash, params_hash
+from ftdata.record import params_hash
 from ftdata.registry import BatchOp, OpResult
 from ftdata.stage import project_root
 from ftdata.stage_run import StageRun
@@ -64,13 +64,18 @@ def op_calls(section: dict, stage: str, names: list[str] | None = None) -> list[
     return calls
 
 
-def _fingerprints(df: pd.DataFrame) -> dict[str, str]:
+def _fingerprints(df: pd.DataFrame) -> dict[str, tuple]:
+    """Per row, its content as a comparable value: an op changed a row iff this differs.
+    Plain tuples, not a hash: comparing unchanged strings is an identity check."""
     texts = df["text"] if "text" in df.columns else [None] * len(df)
     # A missing text may be None or NaN (pandas' string dtype, once an op rewrote the
     # column): the same content either way, or lineage would depend on the chunk.
     return {
-        rid: content_hash(m, t if isinstance(t, str) else None)
-        for rid, m, t in zip(df["id"], df["messages"], texts, strict=True)
+        rid: (
+            tuple((m.get("role"), m.get("content")) for m in (ms or [])),
+            t if isinstance(t, str) else None,
+        )
+        for rid, ms, t in zip(df["id"], df["messages"], texts, strict=True)
     }
 
 

@@ -1,5 +1,5 @@
-"""Streaming for the whole-file stages (annotate, dedup, split, export): chunks in, one
-parquet out.
+"""Streaming for the whole-file stages (ingest, annotate, dedup, split, export): chunks in,
+one parquet out.
 
 These stages used to read the whole record frame (~10 KB of Python objects per
 record) and write it with ``io.write_records``. They now read chunks and write
@@ -26,11 +26,13 @@ import pyarrow.parquet as pq
 from ftdata.io import (
     PARQUET_OPTS,
     atomic_path,
+    conform_table,
     empty_records,
     iter_tables,
     records_to_table,
     table_to_records,
 )
+from ftdata.record import CANONICAL_COLUMNS, field_type
 
 # ~130 MB of Arrow at ~1 KB per record; and a 100k-record build keeps one row group.
 ROW_GROUP_ROWS = 131_072
@@ -52,14 +54,35 @@ def iter_chunks(
         yield table_to_records(schema.empty_table())
 
 
+def _record_order(schema: pa.Schema) -> pa.Schema:
+    """``schema``'s fields in ``records_to_table``'s order: canonical, then the rest sorted."""
+    names = [c for c in CANONICAL_COLUMNS if c in schema.names]
+    names += sorted(n for n in schema.names if n not in CANONICAL_COLUMNS)
+    return pa.schema([schema.field(n) for n in names])
+
+
 class RowGroupWriter:
     """Atomic parquet writer with row groups of exactly ``row_group_rows`` rows (the last
     one shorter); the schema is unified over the first row group's chunks, as
-    ``records_to_table`` would have inferred it from the whole frame."""
+    ``records_to_table`` would have inferred it from the whole frame.
 
-    def __init__(self, path: str | Path, row_group_rows: int = ROW_GROUP_ROWS):
+    ``late_columns`` (typed by ``ftdata.record.field_type``) are columns only some
+    records carry, so a chunk after the first row group may be the first to bring one
+    (ingest's ``pii_redacted`` / ``pii_types``): a file of more than one row group has
+    them from its first row on, null where absent; a file of one row group has them
+    only if one of its records does, as ``write_records`` would. Any other column the
+    first row group lacks cannot be written later and is an error, not a silent drop.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        row_group_rows: int = ROW_GROUP_ROWS,
+        late_columns: tuple[str, ...] = (),
+    ):
         self.path = Path(path)
         self.row_group_rows = row_group_rows
+        self.late_columns = pa.schema([pa.field(n, _typed(n)) for n in late_columns])
         self.rows = 0
         self.schema: pa.Schema | None = None  # fixed by the first row group
         self._ctx = atomic_path(self.path)
@@ -76,22 +99,43 @@ class RowGroupWriter:
         if isinstance(records, pd.DataFrame):
             records = records_to_table(records if len(records.columns) else empty_records())
         if self.schema is not None and records.schema != self.schema:
-            records = records.cast(self.schema)
+            records = self._conformed(records)
         self._pending.append(records)
         self._pending_rows += records.num_rows
         self.rows += records.num_rows
-        while self._pending_rows >= self.row_group_rows:
-            self._flush(self.row_group_rows)
+        # ">": a row group is cut once rows beyond it are known, so the first cut knows
+        # the file has more than one (see late_columns)
+        while self._pending_rows > self.row_group_rows:
+            self._flush(self.row_group_rows, more=True)
 
-    def _combined(self) -> pa.Table:
+    def _conformed(self, records: pa.Table) -> pa.Table:
+        """A chunk after the schema was fixed, in it: missing columns null, types cast."""
+        new = [n for n in records.schema.names if n not in self.schema.names]
+        if new:
+            raise ValueError(
+                f"{self.path}: column(s) {', '.join(new)} first appear after the first row "
+                "group fixed the file's schema (declare them as late_columns)"
+            )
+        return conform_table(records, self.schema)
+
+    def _combined(self, more: bool) -> pa.Table:
+        """The pending chunks as one table; before the first row group, in the schema
+        unified over them (plus ``late_columns`` when more row groups follow)."""
         schemas = [t.schema for t in self._pending]
-        if any(s != schemas[0] for s in schemas):  # e.g. a column all-null in one chunk
-            unified = pa.unify_schemas(schemas, promote_options="permissive")
-            self._pending = [t.select(unified.names).cast(unified) for t in self._pending]
+        target = schemas[0]
+        if any(s != target for s in schemas):  # e.g. a column all-null or absent in one chunk
+            target = pa.unify_schemas(schemas, promote_options="permissive")
+        if self._writer is None and more:
+            missing = [f for f in self.late_columns if f.name not in target.names]
+            target = pa.unify_schemas([target, pa.schema(missing)]) if missing else target
+        if any(set(s.names) != set(target.names) for s in schemas):
+            target = _record_order(target)
+        if any(s != target for s in schemas):
+            self._pending = [conform_table(t, target) for t in self._pending]
         return pa.concat_tables(self._pending)
 
-    def _flush(self, rows: int) -> None:
-        table = self._combined()
+    def _flush(self, rows: int, more: bool = False) -> None:
+        table = self._combined(more)
         rest = table.slice(rows)
         # One contiguous array per column: page boundaries follow chunk boundaries otherwise.
         head = table.slice(0, rows).combine_chunks()
@@ -109,7 +153,7 @@ class RowGroupWriter:
                 if not self._pending and self._writer is None:
                     self.write(empty_records())
                 if self._pending and (self._pending_rows or self._writer is None):
-                    self._flush(self._pending_rows)
+                    self._flush(self._pending_rows)  # the last row group (or the only one)
                 self._writer.close()
             except BaseException as error:
                 self._ctx.__exit__(type(error), error, error.__traceback__)
@@ -117,3 +161,10 @@ class RowGroupWriter:
         elif self._writer is not None:
             self._writer.close()
         self._ctx.__exit__(exc_type, exc, tb)
+
+
+def _typed(name: str) -> pa.DataType:
+    typ = field_type(name)
+    if typ is None:
+        raise ValueError(f"late column {name!r} has no declared type (ftdata/record.py)")
+    return typ

@@ -4,8 +4,9 @@
 ``OUT_DIR/docs_in/docs.jsonl`` (written by run_peers.py, one document per
 session) and runs, through ftdata's own runner and ops: text normalisation
 (``fix_mojibake`` = ftfy where needed, ``nfkc``, ``collapse_whitespace``),
-``score`` (every quality score: the filters read them; without it each filter
-would recompute them all), ``min_chars`` (8) and ``repetition`` filters, then
+``redact_pii`` (phone and e-mail masking, validated),
+``min_chars`` (8) and ``repetition`` filters (each computes the one score it
+reads), then
 ``dedup`` (exact + MinHash LSH on character
 5-grams, Jaccard 0.8, verified). Prints one JSON line: seconds, records/s,
 peak RSS of this process, kept.
@@ -64,22 +65,20 @@ def main() -> None:
     start = time.perf_counter()
     calls = op_calls(
         {
-            # score once (the filters would each recompute every score without it)
-            "ops": [
-                "fix_mojibake",
-                "nfkc",
-                "collapse_whitespace",
-                "score",
-                "min_chars",
-                "repetition",
-            ],
-            "score": {"glossary": []},
+            "ops": ["fix_mojibake", "nfkc", "collapse_whitespace", "redact_pii"],
             "nfkc": {},
             "collapse_whitespace": {},
-            "min_chars": {"min_chars": 8},
-            "repetition": {"max_char_repetition": 0.35},
+            "redact_pii": {"types": ["phone", "email"]},
         },
         "clean",
+    ) + op_calls(
+        # each filter computes the one score it reads (``score`` would add all eight)
+        {
+            "ops": ["min_chars", "repetition"],
+            "min_chars": 8,
+            "max_char_repetition": 0.35,
+        },
+        "quality",
     )
     counts = run_row_stage(
         "shared",

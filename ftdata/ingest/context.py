@@ -6,7 +6,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ftdata.ingest.encoding import DecodedText, bad_bytes, decode_lines, show_bad_bytes
+from ftdata.ingest.encoding import (
+    DecodedText,
+    bad_bytes,
+    decode_lines,
+    iter_file_lines,
+    show_bad_bytes,
+)
 from ftdata.ingest.items import RawReject, RawRow
 from ftdata.ingest.spec import SourceSpec
 from ftdata.reasons import Reason
@@ -32,6 +38,12 @@ class FileContext:
         decoded = decode_lines(self.path.read_bytes(), self.spec.encoding, html=html)
         self.encoding = decoded.encoding
         return decoded
+
+    def lines(self) -> Iterator[str]:
+        """The lines ``decode()`` gives, decoded as they are read: for line readers, whose
+        whole-file decode held ~3.6 times the file in memory."""
+        self.encoding, lines = iter_file_lines(self.path, self.spec.encoding)
+        return lines
 
     def _guess_note(self) -> str:
         if self.spec.encoding != "auto":

@@ -60,7 +60,10 @@ def make_reject(source: str, item: RawRow | RawReject, reason: Reason, message: 
 
 @dataclass
 class IngestResult:
-    """Records and rejects of one source; ``n_read == len(records) + len(rejects)``.
+    """Records and rejects of one source; ``n_read == n_records + len(rejects)``.
+
+    ``records`` holds them only when ``read_source`` collected them; the ingest stage
+    streams them (``stream_source``) and ``records`` stays empty, ``n_records`` counts.
 
     ``files`` has one entry per file read: ``path`` (relative to the project
     root), ``encoding`` (None for binary formats), ``n_read``, ``blank_lines``
@@ -71,6 +74,7 @@ class IngestResult:
     records: list[dict] = field(default_factory=list)
     rejects: list[dict] = field(default_factory=list)
     n_read: int = 0
+    n_records: int = 0  # raw records mapped to a record (yielded or in ``records``)
     files: list[dict] = field(default_factory=list)
     # Files that gave no record (ftdata.ingest.files.FileNote), in file order.
     notes: list = field(default_factory=list)
@@ -81,7 +85,7 @@ class IngestResult:
 
     @property
     def conserved(self) -> bool:
-        return self.n_read == len(self.records) + len(self.rejects)
+        return self.n_read == self.n_records + len(self.rejects)
 
 
 def plain(value: Any) -> Any:

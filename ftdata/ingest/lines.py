@@ -34,7 +34,7 @@ def read_jsonl(ctx: FileContext) -> Iterator[RawRow | RawReject]:
     ``strict=False`` lets raw tabs and control characters inside strings
     through: chat logs hold them and they are content, not structure.
     """
-    for line_no, line in enumerate(ctx.decode().lines, start=1):
+    for line_no, line in enumerate(ctx.lines(), start=1):
         where = f"{ctx.rel}:{line_no}"
         if has_bad_bytes(line):
             yield ctx.decode_reject(line_no, line)

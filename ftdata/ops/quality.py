@@ -236,9 +236,27 @@ def _columns(
 ) -> list[pd.Series]:
     """Score columns ``names`` as floats (null -> NaN), computed here when ``score`` did not run."""
     names = list(names)
-    if any(name not in batch.columns for name in names):
+    missing = [name for name in names if name not in batch.columns]
+    if missing and all(name in _OWN_SCORES for name in missing):
+        batch = batch.assign(**{name: _own_score(batch, name) for name in missing})
+    elif missing:
         batch = add_scores(batch, glossary)
     return [pd.to_numeric(batch[name], errors="coerce").astype(float) for name in names]
+
+
+# The scores a filter can compute alone, when ``score`` did not run: a chain of a few
+# filters (min_chars, repetition) then costs those scores, not all eight.
+_OWN_SCORES = {
+    "score_chars": lambda turns: float(content_chars("\n".join(turns))),
+    "score_char_repetition": char_repetition,
+    "score_special_ratio": lambda turns: special_ratio("\n".join(turns)),
+}
+
+
+def _own_score(batch: pd.DataFrame, name: str) -> pd.Series:
+    score_of = _OWN_SCORES[name]
+    turns = (scored_turns(m, t) for m, t in zip(batch["messages"], _texts(batch), strict=True))
+    return pd.Series([score_of(ts) for ts in turns], index=batch.index, dtype=float)
 
 
 def _threshold_filter(

@@ -44,23 +44,41 @@ def _fold(ch: str) -> str:
 
 @dataclass(frozen=True)
 class View:
-    """``text`` is the normalised copy; ``index[i]`` is the original position of ``text[i]``."""
+    """``text`` is the normalised copy; ``index[i]`` is the original position of ``text[i]``
+    (None: the same position, nothing was dropped, as in almost every text)."""
 
     text: str
-    index: tuple[int, ...]
+    index: tuple[int, ...] | None
     original_length: int
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of view span ``[start, end)``."""
+        if self.index is None:
+            return start, end
         if start >= end:
             pos = self.index[start] if start < len(self.index) else self.original_length
             return pos, pos
         return self.index[start], self.index[end - 1] + 1
 
 
+class _FoldTable(dict):
+    """``str.translate`` table of ``_fold``, filled as characters are met: translating
+    runs in C, and most texts (Chinese included) fold to themselves."""
+
+    def __missing__(self, cp: int) -> str:
+        self[cp] = folded = _fold(chr(cp))
+        return folded
+
+
+_FOLDS = _FoldTable()
+
+
 def normalised_view(text: str) -> View:
     if text.isascii():
-        return View(text, tuple(range(len(text))), len(text))
+        return View(text, None, len(text))
+    folded = text.translate(_FOLDS)
+    if len(folded) == len(text):  # no character dropped: positions are unchanged
+        return View(folded, None, len(text))
     parts: list[str] = []
     index: list[int] = []
     for pos, ch in enumerate(text):
