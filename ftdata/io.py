@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -234,9 +234,11 @@ def _column_array(name: str, values: list) -> pa.Array:
     return pa.array(values)
 
 
-def _ordered_columns(df: pd.DataFrame) -> list[str]:
-    extras = sorted(c for c in df.columns if c not in CANONICAL_COLUMNS)
-    return [c for c in CANONICAL_COLUMNS if c in df.columns] + extras
+def ordered_columns(names: Iterable[str]) -> list[str]:
+    """The column order of every record file: canonical columns, then the rest sorted."""
+    names = list(names)
+    extras = sorted(c for c in names if c not in CANONICAL_COLUMNS)
+    return [c for c in CANONICAL_COLUMNS if c in names] + extras
 
 
 def records_to_table(df: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
@@ -250,7 +252,7 @@ def records_to_table(df: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Ta
             for c in cols
         ]
         return pa.Table.from_arrays(arrays, schema=schema)
-    cols = _ordered_columns(df)
+    cols = ordered_columns(df.columns)
     arrays = [_column_array(c, df[c].tolist()) for c in cols]
     return pa.Table.from_arrays(arrays, names=cols)
 

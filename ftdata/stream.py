@@ -29,10 +29,11 @@ from ftdata.io import (
     conform_table,
     empty_records,
     iter_tables,
+    ordered_columns,
     records_to_table,
     table_to_records,
 )
-from ftdata.record import CANONICAL_COLUMNS, field_type
+from ftdata.record import field_type
 
 # ~130 MB of Arrow at ~1 KB per record; and a 100k-record build keeps one row group.
 ROW_GROUP_ROWS = 131_072
@@ -52,13 +53,6 @@ def iter_chunks(
         if columns is not None:
             schema = pa.schema([schema.field(c) for c in columns if c in schema.names])
         yield table_to_records(schema.empty_table())
-
-
-def _record_order(schema: pa.Schema) -> pa.Schema:
-    """``schema``'s fields in ``records_to_table``'s order: canonical, then the rest sorted."""
-    names = [c for c in CANONICAL_COLUMNS if c in schema.names]
-    names += sorted(n for n in schema.names if n not in CANONICAL_COLUMNS)
-    return pa.schema([schema.field(n) for n in names])
 
 
 class RowGroupWriter:
@@ -129,7 +123,7 @@ class RowGroupWriter:
             missing = [f for f in self.late_columns if f.name not in target.names]
             target = pa.unify_schemas([target, pa.schema(missing)]) if missing else target
         if any(set(s.names) != set(target.names) for s in schemas):
-            target = _record_order(target)
+            target = pa.schema([target.field(n) for n in ordered_columns(target.names)])
         if any(s != target for s in schemas):
             self._pending = [conform_table(t, target) for t in self._pending]
         return pa.concat_tables(self._pending)

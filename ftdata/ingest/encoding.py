@@ -119,10 +119,17 @@ def _looks_utf16(data: bytes) -> bool:
 
     A log with stray NUL padding is not: its NULs are few or not on one parity.
     """
-    if len(data) < 4 or data.count(b"\x00") * 3 < len(data):
+    nuls = data.count(b"\x00")
+    return _nuls_look_utf16(len(data), nuls, data[0::2].count(0) if nuls else 0)
+
+
+def _nuls_look_utf16(size: int, nuls: int, even: int) -> bool:
+    """``_looks_utf16`` from counts: ``size`` bytes, ``nuls`` NULs, ``even`` of them at
+    even offsets (so a streamed file is judged by the same rule)."""
+    if size < 4 or nuls * 3 < size:
         return False
-    even, odd = data[0::2].count(0), data[1::2].count(0)
-    return max(even, odd) >= 0.9 * (even + odd) and max(even, odd) * 2 >= len(data) * 0.6
+    most = max(even, nuls - even)
+    return most >= 0.9 * nuls and most * 2 >= size * 0.6
 
 
 def _fewest_bad_lines(data: bytes, candidates: tuple[str, ...]) -> str:
@@ -218,10 +225,7 @@ def _streamed_utf8(path: Path) -> bool:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
-    if size < 4 or nuls * 3 < size:
-        return True
-    most = max(even, nuls - even)
-    return not (most >= 0.9 * nuls and most * 2 >= size * 0.6)
+    return not _nuls_look_utf16(size, nuls, even)
 
 
 def file_encoding(path: Path, encoding: str = "auto") -> str:
