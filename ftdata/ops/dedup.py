@@ -73,7 +73,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -83,7 +83,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import xxhash
 
 from ftdata.cache import KeyCache
 from ftdata.config_schema import DedupConfig
@@ -95,10 +94,9 @@ from ftdata.reasons import Reason
 from ftdata.record import CANONICAL_COLUMNS, content_of, field_type
 from ftdata.registry import OpResult, register
 from ftdata.stream import ROW_GROUP_ROWS, RowGroupWriter
+from ftdata.text.shingle_hash import ngram_hashes
 
 if TYPE_CHECKING:
-    from datasketch import MinHash
-
     from ftdata.stage_run import StageRun
 
 # datasketch (and the scipy it imports, ~0.65 s) is imported where it is used,
@@ -107,9 +105,6 @@ if TYPE_CHECKING:
 # LSH only proposes candidates (each is verified by exact Jaccard), so weigh
 # false negatives far above false positives when datasketch picks bands/rows.
 _LSH_WEIGHTS = (0.1, 0.9)
-# Fast 32-bit shingle hash (the default scheme is 32-bit): ~2.5x faster bulk
-# signatures than datasketch's sha1 default (RESOURCES.md).
-_SHINGLE_HASH = xxhash.xxh32_intdigest
 # Candidate pairs per verification task: the task holds the shingle sets of up
 # to twice as many texts (~100 bytes per shingle), so this bounds its memory.
 VERIFY_PAIRS = 2_000
@@ -203,12 +198,35 @@ def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
-def _signatures(shingle_sets: Iterable[set[str]], num_perm: int, seed: int) -> Iterator[MinHash]:
-    """MinHash per shingle set, streamed (``MinHash.generator`` is ``bulk`` without the list)."""
-    from datasketch import MinHash
+def minhash_signatures(
+    normalised: Sequence[str], ngram: int, num_perm: int, seed: int
+) -> np.ndarray:
+    """(len(normalised), num_perm) uint32: datasketch's affine32 MinHash of each text's shingles.
 
-    encoded = ([s.encode("utf-8") for s in sh] for sh in shingle_sets)
-    return MinHash.generator(encoded, num_perm=num_perm, seed=seed, hashfunc=_SHINGLE_HASH)
+    Bit-identical to ``MinHash.bulk`` with ``hashfunc=xxhash.xxh32_intdigest``
+    over ``shingles(text, ngram)`` (the test suite checks it against
+    datasketch), but computed column-wise: every shingle of the chunk is hashed
+    at once (``ngram_hashes``), pre-mixed with datasketch's fmix32, and each
+    permutation ``a * h + b`` (mod 2^32) is one pass over the chunk with a
+    per-text minimum (``reduceat``). datasketch supplies the permutations, so
+    its seed rule stays the one source. Texts must be non-empty.
+    """
+    from datasketch import MinHash
+    from datasketch.minhash import _fmix
+
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    out = np.empty((len(normalised), num_perm), dtype=np.uint32)
+    if not len(normalised):
+        return out
+    hashes, offsets = ngram_hashes(normalised, ngram)
+    mixed = _fmix(hashes, 32)
+    permuted = np.empty_like(mixed)
+    with np.errstate(over="ignore"):
+        for j in range(num_perm):
+            np.multiply(mixed, a[j], out=permuted)
+            permuted += b[j]
+            out[:, j] = np.minimum.reduceat(permuted, offsets[:-1])
+    return out
 
 
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
@@ -229,10 +247,7 @@ def band_keys(
 
     Texts must be non-empty (an empty text has no shingles and no signature).
     """
-    sig = np.empty((len(normalised), num_perm), dtype=np.uint64)
-    sets = (shingles(t, ngram) for t in normalised)
-    for i, mh in enumerate(_signatures(sets, num_perm, seed)):
-        sig[i] = mh.hashvalues
+    sig = minhash_signatures(normalised, ngram, num_perm, seed).astype(np.uint64)
     keys = np.empty((len(normalised), bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for b in range(bands):

@@ -7,20 +7,21 @@ import random
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from datasketch import MinHashLSH
+import xxhash
+from datasketch import MinHash, MinHashLSH
 
 import ftdata.ops.dedup as dedup_mod
 from ftdata.executors import make_executor
 from ftdata.io import read_records, read_rejects, write_records
 from ftdata.ops.dedup import (
     _LSH_WEIGHTS,
-    _signatures,
     band_candidates,
     band_keys,
     dedup,
     dedup_parquet,
     jaccard,
     lsh_bands,
+    minhash_signatures,
     normalise_for_dedup,
     shingles,
     verified_pairs,
@@ -47,12 +48,33 @@ def _near_texts(n: int) -> list[str]:
     return texts
 
 
+def _datasketch_minhashes(sets, num_perm, seed):
+    """datasketch's own MinHash of each shingle set, one Python hash call per shingle."""
+    encoded = ([s.encode("utf-8") for s in sh] for sh in sets)
+    return MinHash.generator(encoded, num_perm=num_perm, seed=seed, hashfunc=xxhash.xxh32_intdigest)
+
+
+@pytest.mark.parametrize(("ngram", "num_perm", "seed"), [(5, 128, 1), (3, 64, 7), (1, 16, 0)])
+def test_bulk_signatures_are_bit_identical_to_datasketch_minhash(ngram, num_perm, seed):
+    rng = random.Random(seed)
+    alphabet = "ab中文😀éz ̈ꙮ"
+    texts = [t for t in _near_texts(120) if t]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(200)]
+    expected = [
+        mh.hashvalues
+        for mh in _datasketch_minhashes((shingles(t, ngram) for t in texts), num_perm, seed)
+    ]
+    got = minhash_signatures(texts, ngram, num_perm, seed)
+    assert got.dtype == np.uint32
+    assert np.array_equal(got, np.array(expected))
+
+
 def _datasketch_pairs(normalised, ngram, threshold, num_perm, seed):
     """The pair search dedup had before banding: MinHashLSH, query before insert."""
     sets = [shingles(t, ngram) for t in normalised]
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=_LSH_WEIGHTS)
     pairs = []
-    for i, signature in enumerate(_signatures(sets, num_perm, seed)):
+    for i, signature in enumerate(_datasketch_minhashes(sets, num_perm, seed)):
         if not sets[i]:
             continue
         for j in sorted(lsh.query(signature)):
