@@ -26,11 +26,8 @@ from ftdata.reasons import Reason
 from ftdata.record import content_of
 from ftdata.registry import OpResult, register, split_by
 from ftdata.text.lang import (
-    HAN_CLASS,
     HAN_RE,
     LATIN_WORD_RE,
-    PLACEHOLDER_RE,
-    SPACE_RE,
     content_chars,
     detect_lang,
     lang_of,
@@ -40,24 +37,16 @@ from ftdata.text.lang import (
     zh_share,
 )
 from ftdata.text.readability import chinese_readability, english_readability
+from ftdata.text.repetition import char_repetitions
 
 STAGE = "quality"
 SCORED_ROLES = ("user", "assistant")
 
-# Repetition (see ``char_repetition``): n-grams of N units, and runs of a 1-3
-# character pattern repeated to at least RUN_MIN_CHARS characters.
-REPETITION_NGRAM = 5
-RUN_MIN_CHARS = 6
 # Flesch-Kincaid is a per-word average: on a handful of words one long word
 # decides it ("Unbelievable." alone is grade 32), so the English readability
 # thresholds apply only from this many Latin words on. The Chinese score is
 # bounded per character and needs no such floor.
 MIN_WORDS_EN_READABILITY = 10
-
-_PLACEHOLDER_MARK = "\ue000"  # one private-use char stands for one placeholder
-_SINGLE_CHAR_UNIT = f"{HAN_CLASS}\u3040-\u30ff"  # Han and kana: one unit per character
-_UNIT_RE = re.compile(rf"[{_SINGLE_CHAR_UNIT}]|(?:(?![{_SINGLE_CHAR_UNIT}])[^\W_])+|\S")
-_RUN_RE = re.compile(r"(\S{1,3}?)\1{2,}")
 
 SCORE_COLUMNS = (
     "score_chars",
@@ -104,28 +93,7 @@ def char_repetition(turns: list[str]) -> float:
     within a turn, not across the record, is deliberate: an assistant echoing
     the user's "信用卡账单" is normal dialogue, not spam.
     """
-    covered_total = chars_total = 0
-    for turn in turns:
-        marked = PLACEHOLDER_RE.sub(_PLACEHOLDER_MARK, turn)
-        covered = bytearray(len(marked))
-        units = list(_UNIT_RE.finditer(marked))
-        keys = [m.group().casefold() for m in units]
-        # tuples built in C; the shifted slices end early on purpose (no partial n-gram)
-        grams = zip(*(keys[k:] for k in range(REPETITION_NGRAM)), strict=False)
-        seen: set[tuple[str, ...]] = set()
-        for i, gram in enumerate(grams):
-            if gram in seen:
-                start, end = units[i].start(), units[i + REPETITION_NGRAM - 1].end()
-                covered[start:end] = b"\x01" * (end - start)
-            seen.add(gram)
-        for run in _RUN_RE.finditer(marked):
-            if len(run.group()) >= RUN_MIN_CHARS:
-                start = run.start() + len(run.group(1))  # the first copy is not a repeat
-                covered[start : run.end()] = b"\x01" * (run.end() - start)
-        spaces = [m.start() for m in SPACE_RE.finditer(marked)]
-        covered_total += covered.count(1) - sum(covered[i] for i in spaces)
-        chars_total += len(marked) - len(spaces)
-    return covered_total / chars_total if chars_total else 0.0
+    return float(char_repetitions([turns])[0])
 
 
 @cache
@@ -161,6 +129,11 @@ def glossary_hits(content: str, glossary: Iterable[str]) -> int:
 def score_record(messages: list[dict] | None, text: str | None, glossary: Iterable[str]) -> dict:
     """Every quality score of one record (see ``score`` for the columns)."""
     turns = scored_turns(messages, text)
+    return _scores(turns, glossary, char_repetition(turns))
+
+
+def _scores(turns: list[str], glossary: Iterable[str], repetition: float) -> dict:
+    """The scores of one record's turns, its repetition share computed in bulk by the caller."""
     content = content_of([{"content": t} for t in turns], None)
     en = english_readability(turns)
     zh = chinese_readability(turns)
@@ -174,7 +147,7 @@ def score_record(messages: list[dict] | None, text: str | None, glossary: Iterab
         readability = math.nan
     return {
         "score_chars": float(content_chars(content)),
-        "score_char_repetition": char_repetition(turns),
+        "score_char_repetition": repetition,
         "score_special_ratio": special_ratio(content),
         "score_readability": readability,
         "score_grade_en": en.grade if en else math.nan,
@@ -189,12 +162,16 @@ def _texts(batch: pd.DataFrame) -> list:
     return list(batch["text"]) if "text" in batch.columns else [None] * len(batch)
 
 
+def _batch_turns(batch: pd.DataFrame) -> list[list[str]]:
+    return [scored_turns(m, t) for m, t in zip(batch["messages"], _texts(batch), strict=True)]
+
+
 def add_scores(batch: pd.DataFrame, glossary: Iterable[str]) -> pd.DataFrame:
     """A copy of ``batch`` with every score column and ``lang`` (overwritten if present)."""
     glossary = tuple(glossary)
-    rows = [
-        score_record(m, t, glossary) for m, t in zip(batch["messages"], _texts(batch), strict=True)
-    ]
+    turns = _batch_turns(batch)
+    repetition = char_repetitions(turns).tolist()
+    rows = [_scores(ts, glossary, r) for ts, r in zip(turns, repetition, strict=True)]
     out = batch.copy()
     for column in (*SCORE_COLUMNS, "lang"):
         values = [row[column] for row in rows]
@@ -247,16 +224,14 @@ def _columns(
 # The scores a filter can compute alone, when ``score`` did not run: a chain of a few
 # filters (min_chars, repetition) then costs those scores, not all eight.
 _OWN_SCORES = {
-    "score_chars": lambda turns: float(content_chars("\n".join(turns))),
-    "score_char_repetition": char_repetition,
-    "score_special_ratio": lambda turns: special_ratio("\n".join(turns)),
+    "score_chars": lambda records: [float(content_chars("\n".join(ts))) for ts in records],
+    "score_char_repetition": char_repetitions,
+    "score_special_ratio": lambda records: [special_ratio("\n".join(ts)) for ts in records],
 }
 
 
 def _own_score(batch: pd.DataFrame, name: str) -> pd.Series:
-    score_of = _OWN_SCORES[name]
-    turns = (scored_turns(m, t) for m, t in zip(batch["messages"], _texts(batch), strict=True))
-    return pd.Series([score_of(ts) for ts in turns], index=batch.index, dtype=float)
+    return pd.Series(_OWN_SCORES[name](_batch_turns(batch)), index=batch.index, dtype=float)
 
 
 def _threshold_filter(
