@@ -34,6 +34,7 @@ import ftfy
 from ftfy.badness import is_bad
 
 from ftdata.registry import text_op
+from ftdata.text.mojibake import may_be_mojibake
 
 # ---------------------------------------------------------------- shared classes
 # Han ideographs (BMP, compatibility, supplementary planes) and kana: text that
@@ -61,8 +62,10 @@ def fix_mojibake(text: str) -> str:
     turn Chinese “” into "", ``fix_character_width`` would fold ，into ``,``,
     normalization belongs to ``nfkc`` and entities to ``strip_html``.
     UTF-8 read as GBK ('浣犲ソ') is not something ftfy can repair; it is left as is.
+    ``may_be_mojibake`` first: one character-class scan settles almost every
+    clean text, and it is False only where ``is_bad`` is (ftdata.text.mojibake).
     """
-    if not is_bad(text):
+    if not may_be_mojibake(text) or not is_bad(text):
         return text
     return ftfy.fix_text(
         text,
