@@ -27,7 +27,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from stdnum import luhn
 from stdnum.cn import ric
@@ -42,6 +42,7 @@ from ftdata.privacy.validators import (
     is_valid_mobile,
     is_valid_uscc,
 )
+from ftdata.text.regex_floor import min_count
 
 PII_TYPES = ("phone", "landline", "id_card", "bank_card", "email")
 # Off by default; enabled by listing them in ``clean.redact_pii.types``.
@@ -349,10 +350,44 @@ def check_types(types: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(t for t in PRIORITY if t in types)
 
 
-def _view_matches(view: str, kinds: tuple[str, ...]) -> list[tuple[str, int, int]]:
+# ---------------------------------------------------------------- floors
+# Most views hold far fewer digits than any number detector needs (an ID has
+# 17, a card 13, a mobile 11): one count per view then skips those regexes.
+# The floors are computed from each pattern's parse tree
+# (ftdata.text.regex_floor), so editing a pattern moves its floor with it.
+# The patterns spell digits [0-9], which is what the view holds (normalise
+# folds full-width digits to ASCII); a pattern that used \d would get floor
+# 0 for that part, as \d also matches other scripts' digits.
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+@cache
+def _floor(pattern: re.Pattern[str]) -> tuple[int, int]:
+    """(ASCII digits, "@") that every match of ``pattern`` contains at least."""
+    return min_count(pattern, _ASCII_DIGITS), min_count(pattern, frozenset("@"))
+
+
+def _digit_count(view: str) -> int:
+    return sum(map(view.count, "0123456789"))
+
+
+def _view_matches(
+    view: str, kinds: tuple[str, ...], *, use_floor: bool = True
+) -> list[tuple[str, int, int]]:
+    """Accepted (kind, start, end) in ``view``; ``use_floor=False`` runs every regex (tests)."""
     taken: list[tuple[str, int, int]] = []
+    digits = -1  # counted when a detector first needs it
     for kind in kinds:
         for det in _DETECTORS[kind]:
+            if use_floor:
+                need_digits, need_at = _floor(det.pattern)
+                if need_digits:
+                    if digits < 0:
+                        digits = _digit_count(view)
+                    if digits < need_digits:
+                        continue
+                if need_at and view.count("@") < need_at:
+                    continue
             for m in det.pattern.finditer(view):
                 if not det.valid(m, view):
                     continue

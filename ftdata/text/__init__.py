@@ -1,2 +1,2 @@
 """Text helpers that know nothing of records or stages (character classes, language,
-readability): ops, augmentation and reports share them."""
+readability, the mojibake pre-filter, regex floors): ops, augmentation and reports share them."""
