@@ -116,3 +116,19 @@ def test_bad_strategy_names_the_key_and_a_suggestion():
                 "caps": {},
             }
         )
+
+
+def test_only_records_with_augment_lineage_skip_balances_leak_check():
+    from ftdata.stages.balance import augment_children
+
+    records = pd.DataFrame(
+        {
+            "source_kind": ["augment", "augment", "logs"],
+            "ops": [
+                [{"stage": "clean", "op": "nfkc"}, {"stage": "augment", "op": "synonym_swap"}],
+                [],  # a source declared as kind augment was never checked by augment
+                None,
+            ],
+        }
+    )
+    assert augment_children(records) == [True, False, False]
