@@ -373,6 +373,8 @@ class EntrySpill:
         if self._scratch is None:
             self.directory.parent.mkdir(parents=True, exist_ok=True)
             remove_stale_temps(self.directory)  # a killed run's parts
+            for stale in self.directory.glob(".*.tmp"):  # and a shard's temp (atomic_path)
+                stale.unlink(missing_ok=True)
             self._scratch = Path(
                 tempfile.mkdtemp(
                     prefix=f".{self.directory.name}.", suffix=".tmp", dir=self.directory.parent

@@ -212,6 +212,8 @@ def test_the_next_run_removes_what_a_killed_run_left(tmp_path):
     stale = cache.directory.parent / f".{cache.directory.name}.abc123.tmp"
     stale.mkdir(parents=True)
     (stale / "part-000000.parquet").write_bytes(b"half")
+    cache.directory.mkdir()
+    (cache.directory / ".0123456789abcdef.parquet.x1y2.tmp").write_bytes(b"half a shard")
     fresh: list = []
     cached_chain(_rows(), CALLS, "clean", cache, run_ops, fresh)
     path = cache.write_new(fresh)
