@@ -768,9 +768,30 @@ class ChainCache(IndexedShardStore):
         """Memory of the loaded entries (arrow buffers; the key index comes on top)."""
         return self.table.nbytes
 
+    @functools.cached_property
+    def _batches(self) -> tuple[list[pa.RecordBatch], np.ndarray]:
+        batches = [b for b in self.table.to_batches() if b.num_rows]
+        return batches, np.cumsum([0, *(b.num_rows for b in batches)])
+
     def entries(self, rows: np.ndarray) -> list[tuple]:
-        taken = self.table.take(pa.array(rows, type=pa.int64()))
-        return list(zip(*(taken.column(c).to_pylist() for c in ENTRY_COLUMNS), strict=True))
+        """The entries of ``rows``, taken batch by batch: a take over the chunked table
+        (a shard's row groups, several shards) concatenates every chunk first, a copy of
+        the whole cache per chunk of records (+60 MB and 20 ms at 100k entries)."""
+        batches, starts = self._batches
+        rows = np.asarray(rows, dtype=np.int64)
+        out: list[tuple | None] = [None] * len(rows)
+        which = np.searchsorted(starts, rows, side="right") - 1
+        order = np.argsort(which, kind="stable")
+        groups = np.split(order, np.flatnonzero(np.diff(which[order])) + 1)
+        for group in groups:
+            if not len(group):
+                continue
+            b = int(which[group[0]])
+            taken = batches[b].take(pa.array(rows[group] - starts[b]))
+            columns = (taken.column(c).to_pylist() for c in ENTRY_COLUMNS)
+            for pos, entry in zip(group.tolist(), zip(*columns, strict=True), strict=True):
+                out[pos] = entry
+        return out
 
     def _table(self, entries: pd.DataFrame) -> pa.Table:
         """A chunk's new entries (``cached_chain``'s frame) as a ``CHAIN_SCHEMA`` table."""
