@@ -200,12 +200,12 @@ def _imports_of(path: str, mtime_ns: int, size: int) -> list[str]:
 # Bytes of new entries one cache holds before it sorts them into a part file on disk:
 # at 1M records a stage's new entries were ~1 GiB (clean's rewritten text) held to the
 # end. Not a knob: it bounds memory, the cache's bytes do not depend on it.
-SPILL_BYTES = 64 * 2**20
-# Rows per row group of a shard: what writing (and compacting) holds of it at a time.
-# Fixed, so a shard's bytes are a function of its entries alone, however they arrived.
-SHARD_GROUP_ROWS = 8_192
-# What the merge of part files (or of shards, compacting) reads of all of them at a time.
-MERGE_BYTES = 32 * 2**20
+SPILL_BYTES = 32 * 2**20
+# Rows per row group of a shard: what compacting reads of each shard at a time (~3 MB
+# of clean's entries). Fixed, so a shard's bytes are a function of its entries alone.
+SHARD_GROUP_ROWS = 2_048
+# Bytes per row group of a part file: what the merge reads of each part at a time.
+PART_GROUP_BYTES = 2**20
 
 
 class ShardStore:
@@ -386,8 +386,8 @@ class EntrySpill:
         table = _unique_sorted(pa.concat_tables(self._held))
         self._held, self._held_bytes = [], 0
         path = self._scratch_dir() / f"part-{len(self.parts):06d}.parquet"
-        # Small row groups: the merge reads every part a row group or so at a time.
-        rows = max(64, 2**20 * table.num_rows // max(1, table.nbytes))
+        # Small row groups: the merge reads every part a row group at a time.
+        rows = max(16, PART_GROUP_BYTES * table.num_rows // max(1, table.nbytes))
         pq.write_table(table, path, row_group_size=rows, compression="lz4")
         self.parts.append(path)
 
@@ -435,26 +435,23 @@ def _unique_sorted(table: pa.Table) -> pa.Table:
 
 def _merged(paths: list[Path], schema: pa.Schema) -> Iterator[pa.Table]:
     """Files sorted by key (one row per key each) merged: sorted tables, one row per key,
-    a key's row from the earliest file that has it; about ``MERGE_BYTES`` read at once.
+    a key's row from the earliest file that has it; one row group of each file read at a
+    time (``read_row_group``: ``iter_batches`` reads ~16 MB ahead a file, whatever its
+    batch size).
 
     Each step emits every row up to the smallest last key among the files' current
-    batches that have more to come: no row after it can sort before it.
+    row groups that have more to come: no row after it can sort before it.
     """
     files = [pq.ParquetFile(p) for p in paths]
-    readers, left = [], []
-    for f in files:
-        meta = f.metadata
-        size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-        row_bytes = max(1, size // max(1, meta.num_rows))
-        rows = max(16, MERGE_BYTES // (len(files) * row_bytes))
-        readers.append(f.iter_batches(batch_size=rows))
-        left.append(meta.num_rows)
+    groups = [iter(range(f.metadata.num_row_groups)) for f in files]
+    left = [f.metadata.num_rows for f in files]
 
     def read(i: int) -> pa.Table | None:
-        for batch in readers[i]:
-            if batch.num_rows:
-                left[i] -= batch.num_rows
-                return pa.Table.from_batches([batch]).cast(schema)
+        for g in groups[i]:
+            table = files[i].read_row_group(g)
+            if table.num_rows:
+                left[i] -= table.num_rows
+                return table.cast(schema)
         return None
 
     heads = [read(i) for i in range(len(files))]

@@ -221,9 +221,8 @@ def test_the_next_run_removes_what_a_killed_run_left(tmp_path):
     assert [p.name for p in cache.directory.parent.rglob("*") if p.is_file()] == [path.name]
 
 
-def test_compaction_merges_shards_into_one_without_loading_them(tmp_path, monkeypatch):
+def test_compaction_merges_shards_into_one_a_row_group_at_a_time(tmp_path, monkeypatch):
     monkeypatch.setattr(cache_mod, "SHARD_GROUP_ROWS", 4)
-    monkeypatch.setattr(cache_mod, "MERGE_BYTES", 1)  # a few rows of each shard at a time
     rows = _many_rows(96)
     for start in (0, 20, 40):
         cache = ChainCache.load(tmp_path, "cache", "clean", CALLS, max_shards=2)
