@@ -967,8 +967,8 @@ def dedup_parquet(
     is ``Signatures`` per row, the candidates' texts, one output row group and
     the rejected rows. With ``key_cache`` (``load_key_cache``) a record whose
     content it holds is not normalised nor signed again; the entries computed
-    are added to it as one shard, spilled to disk while they come. Cached or not, the keys are the same, so the
-    outputs are the same bytes. ``pair_scores`` (``load_pair_scores``) does the
+    are added to it as one shard, spilled to disk while they come. Cached or
+    not, the keys are the same, so the outputs are the same bytes. ``pair_scores`` (``load_pair_scores``) does the
     same for the verification of candidate pairs.
     """
     source, output = Path(source), Path(output)
