@@ -8,6 +8,7 @@ row, collects rejects and counts. Ops only say what they keep and why they rejec
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,10 +182,11 @@ def run_row_stage(
     params.yaml = no cache). Whatever runs the chunks, this process writes
     their results in input order, so outputs are the same bytes.
     """
-    with StageRun(stage, output, rejects=rejects, metrics=metrics) as run:
+    with StageRun(stage, output, rejects=rejects, metrics=metrics) as run, ExitStack() as stack:
         executor = executor if executor is not None else executor_settings()
         caches = load_caches(calls, cache if cache is not None else cache_settings(), stage)
-        new_entries: dict[str, list[pd.DataFrame]] = {name: [] for name in caches}
+        # New entries go to disk as they arrive, not held to the end (ftdata.cache.EntrySpill).
+        spills = {name: stack.enter_context(c.spill()) for name, c in caches.items()}
         total = sum(pq.ParquetFile(path).metadata.num_rows for path in inputs)
         with (
             make_executor(executor) as ex,
@@ -201,9 +203,10 @@ def run_row_stage(
                 for part in chunk.rejects:
                     run.reject_built(part)
                 for name, fresh in chunk.new_entries.items():
-                    new_entries[name].extend(fresh)
-        for name, op_cache in caches.items():
-            op_cache.write_new(new_entries[name])
+                    for entries in fresh:
+                        spills[name].add(entries)
+        for spill in spills.values():
+            spill.finish()
         ensure_cache_dirs(stage, cache if cache is not None else cache_settings())
     return run.counts
 

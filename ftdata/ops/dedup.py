@@ -73,6 +73,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -353,7 +354,7 @@ class PairScores:
 
     def __init__(self, cache: KeyCache):
         self.cache = cache
-        self.new: list[pa.Table] = []  # entries computed this run
+        self.new = cache.spill()  # entries computed this run, spilled to disk as they grow
 
     def verified(
         self,
@@ -390,7 +391,7 @@ class PairScores:
             )
             score[miss] = computed
             entry = (computed.view(np.uint8), np.ones(len(miss), dtype=bool))
-            self.new.append(self.cache.entries([keys[i] for i in miss], {"jaccard": entry}))
+            self.new.add(self.cache.entries([keys[i] for i in miss], {"jaccard": entry}))
         keep = np.flatnonzero(score >= threshold)
         pairs = [
             (j, i, s)
@@ -400,8 +401,11 @@ class PairScores:
         return pairs
 
     def write_new(self) -> None:
-        self.cache.write_new(self.new)
-        self.new = []
+        self.new.finish()
+
+    def close(self) -> None:
+        """Drop what was computed and not written (after an error)."""
+        self.new.close()
 
 
 def verified_pairs(
@@ -975,33 +979,39 @@ def dedup_parquet(
     is ``Signatures`` per row, the candidates' texts, one output row group and
     the rejected rows. With ``key_cache`` (``load_key_cache``) a record whose
     content it holds is not normalised nor signed again; the entries computed
-    are added to it as one shard. Cached or not, the keys are the same, so the
-    outputs are the same bytes. ``pair_scores`` (``load_pair_scores``) does the
+    are added to it as one shard, spilled to disk while they come. Cached or
+    not, the keys are the same, so the outputs are the same bytes. ``pair_scores`` (``load_pair_scores``) does the
     same for the verification of candidate pairs.
     """
     source, output = Path(source), Path(output)
     p = dedup_params(params)
     text_columns = ("messages", "text")
     shared = executor.share(key_cache) if key_cache is not None else None
-    sigs, entries = [], []
-    for sig, new in executor.map_ordered(
-        chunk_signatures, iter_tables(source, chunk_size, text_columns), p, shared
-    ):
-        sigs.append(sig)
-        entries.append(new)
-    if key_cache is not None:
-        key_cache.write_new(entries)
-    del entries, shared
-    verdicts = decide(
-        sigs,
-        lambda rows: _lookup(source, chunk_size, rows),
-        **p,
-        map_all=executor.map_all,
-        pair_scores=pair_scores,
-    )
-    del sigs
-    if pair_scores is not None:
-        pair_scores.write_new()
+    sigs = []
+    with ExitStack() as stack:
+        # New keys go to disk as they arrive (ftdata.cache.EntrySpill), not held to the end.
+        spill = stack.enter_context(key_cache.spill()) if key_cache is not None else None
+        if pair_scores is not None:
+            stack.callback(pair_scores.close)
+        for sig, new in executor.map_ordered(
+            chunk_signatures, iter_tables(source, chunk_size, text_columns), p, shared
+        ):
+            sigs.append(sig)
+            if spill is not None:
+                spill.add(new)
+        if spill is not None:
+            spill.finish()
+        del shared
+        verdicts = decide(
+            sigs,
+            lambda rows: _lookup(source, chunk_size, rows),
+            **p,
+            map_all=executor.map_all,
+            pair_scores=pair_scores,
+        )
+        del sigs
+        if pair_scores is not None:
+            pair_scores.write_new()
 
     counts = run.counts
     schema = _output_schema(pq.ParquetFile(source).schema_arrow)
