@@ -108,6 +108,9 @@ _LSH_WEIGHTS = (0.1, 0.9)
 # Candidate pairs per verification task: the task holds the shingle sets of up
 # to twice as many texts (~100 bytes per shingle), so this bounds its memory.
 VERIFY_PAIRS = 2_000
+# Texts per signature block in ``band_keys``: bounds the shingle hashes and the
+# signature matrix held at once (a few MB), whatever the caller passes.
+SIGNATURE_BLOCK = 4_096
 # The defaults are declared once, in the section schema (conf/dedup overrides them).
 PARAMS = asdict(DedupConfig())
 
@@ -259,15 +262,21 @@ def band_keys(
     """(len(normalised), bands) uint64: per text and band, a hash of its signature slice.
 
     Texts must be non-empty (an empty text has no shingles and no signature).
+    Signatures are made ``SIGNATURE_BLOCK`` texts at a time: a caller with all its
+    texts at once (augment's duplicate filter, ~150k at 100k records) would
+    otherwise hold every shingle hash and the whole signature matrix (n x
+    num_perm) at the same time; only the band keys (n x bands) are kept.
     """
-    sig = minhash_signatures(normalised, ngram, num_perm, seed).astype(np.uint64)
     keys = np.empty((len(normalised), bands), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for b in range(bands):
-            h = np.full(len(normalised), b + 1, dtype=np.uint64)
-            for j in range(b * rows, (b + 1) * rows):
-                h = _mix(h ^ sig[:, j])
-            keys[:, b] = h
+    for start in range(0, len(normalised), SIGNATURE_BLOCK):
+        block = normalised[start : start + SIGNATURE_BLOCK]
+        sig = minhash_signatures(block, ngram, num_perm, seed).astype(np.uint64)
+        with np.errstate(over="ignore"):
+            for b in range(bands):
+                h = np.full(len(block), b + 1, dtype=np.uint64)
+                for j in range(b * rows, (b + 1) * rows):
+                    h = _mix(h ^ sig[:, j])
+                keys[start : start + len(block), b] = h
     return keys
 
 

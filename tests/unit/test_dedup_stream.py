@@ -167,3 +167,11 @@ def test_empty_input_gives_empty_outputs_that_balance(tmp_path):
     write_records(tmp_path / "op.parquet", dedup(records).kept)
     assert (out / "o.parquet").read_bytes() == (tmp_path / "op.parquet").read_bytes()
     assert len(read_rejects(out / "r.parquet")) == 0
+
+
+def test_band_keys_are_the_same_whatever_the_signature_block(monkeypatch):
+    texts = [t for t in _near_texts(200) if t]
+    bands, rows = lsh_bands(0.8, 128)
+    whole = band_keys(texts, 5, 128, 1, bands, rows)
+    monkeypatch.setattr(dedup_mod, "SIGNATURE_BLOCK", 7)
+    assert np.array_equal(band_keys(texts, 5, 128, 1, bands, rows), whole)
