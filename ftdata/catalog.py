@@ -9,6 +9,7 @@ sits on an import cycle.
 from ftdata.augment import rules  # noqa: F401  (augment-stage ops, ftdata/augment/rules.py)
 from ftdata.ops import (  # noqa: F401
     compliance,  # noqa: F401
+    decontaminate,  # noqa: F401
     dedup,
     feedback,  # noqa: F401
     pii,

@@ -401,6 +401,43 @@ class BalanceConfig:
 
 
 @dataclass
+class BenchmarkConfig:
+    """An evaluation or benchmark file no training record may overlap (read like a source)."""
+
+    name: str = MISSING  # what a reject's detail and the metrics call it
+    path: str = MISSING  # under data/raw/benchmarks/ (the split stage's DVC dependency)
+    format: str = "jsonl"  # jsonl | json | csv | parquet
+    license: str = "unknown"
+    description: str = ""
+    encoding: str = "auto"
+    glob: str = "*"
+    fields: FieldMap = field(default_factory=FieldMap)
+    roles: dict[str, str] = field(default_factory=dict)
+    csv_delimiter: str = ","
+
+
+@dataclass
+class MinHashTestConfig:
+    threshold: float = 0.8  # true character-shingle Jaccard a candidate must reach
+    ngram: int = 5
+    num_perm: int = 128
+    seed: int = 1
+
+
+@dataclass
+class DecontaminateConfig:
+    """Training records that overlap a benchmark are rejected (ftdata/ops/decontaminate.py)."""
+
+    splits: list[str] = field(default_factory=lambda: ["train"])
+    exact: bool = True
+    ngram: int | None = 13  # tokens (a CJK character or a word); null = off
+    min_tokens: int = 6  # shorter texts and turns (你好, "thanks") match nothing
+    minhash: MinHashTestConfig | None = field(default_factory=MinHashTestConfig)
+    # A list, not a mapping: a project (or `-S decontaminate.benchmarks=[]`) replaces it whole.
+    benchmarks: list[BenchmarkConfig] = field(default_factory=list)
+
+
+@dataclass
 class LabelShareBounds:
     level: int = 1  # taxonomy depth whose labels are counted
     min: float | None = None
@@ -438,6 +475,7 @@ SECTION_SCHEMAS.update(
         "dedup": DedupConfig,
         "quality": QualityConfig,
         "split": SplitConfig,
+        "decontaminate": DecontaminateConfig,
         "validate": ValidateConfig,
         "export": ExportConfig,
         "report": ReportConfig,

@@ -192,6 +192,27 @@ def annotation_lines(annotate: dict | None) -> list[str]:
     return lines
 
 
+def decontamination_lines(found: dict | None) -> list[str]:
+    """The card's word on benchmark overlap: which files were checked and what each removed."""
+    if not found or not found.get("benchmarks"):
+        return [
+            "No benchmark files named (`decontaminate.benchmarks`): overlap with evaluation sets unchecked."
+        ]
+    splits = ", ".join(found.get("splits") or []) or "no split"
+    lines = [
+        f"{found.get('contaminated', 0)} records of {splits} overlapped a benchmark and were "
+        "rejected (`contaminated`; `data/interim/rejects/split.parquet` names each benchmark record).",
+        "",
+    ]
+    rows = [
+        [name, b["path"], b["license"], b["texts"], b["contaminated"]]
+        + [b["by_method"].get(m, 0) for m in ("exact", "ngram", "minhash")]
+        for name, b in sorted(found["benchmarks"].items())
+    ]
+    header = ["benchmark", "file", "licence", "texts", "rejected", "exact", "n-gram", "MinHash"]
+    return lines + [_md_table(header, rows)]
+
+
 def render_card(data: ReportData, section: dict, params: dict) -> str:
     """The card as markdown with YAML front matter (deterministic)."""
     card = section.get("card") or {}
@@ -312,6 +333,9 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
             ],
         )
     )
+
+    out += ["", "## Decontamination", ""]
+    out += decontamination_lines((data.optional.get("split") or {}).get("decontaminate"))
 
     out += ["", "## Label distribution", ""]
     counts = label_counts(records)

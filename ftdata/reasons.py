@@ -40,6 +40,8 @@ class Reason(StrEnum):
     LANGUAGE = "language"
     READABILITY = "readability"
     OFF_DOMAIN = "off_domain"
+    # split: a train record that overlaps a benchmark file (decontaminate.benchmarks)
+    CONTAMINATED = "contaminated"
     # validate
     SCHEMA_INVALID = "schema_invalid"
     NOT_TRAINABLE = "not_trainable"

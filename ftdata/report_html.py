@@ -738,6 +738,34 @@ def section_annotation(data: ReportData) -> str:
     )
 
 
+def section_decontamination(data: ReportData) -> str:
+    found = (data.optional.get("split") or {}).get("decontaminate")
+    if not found or not found.get("benchmarks"):
+        return _section(
+            "decontamination",
+            "Decontamination",
+            _na("benchmark overlap (no benchmark files named)"),
+        )
+    table = _table(
+        ["benchmark", "file", "licence", "texts", "rejected", "exact", "n-gram", "MinHash"],
+        [
+            [name, b["path"], b["license"], b["texts"], b["contaminated"]]
+            + [b["by_method"].get(m, 0) for m in ("exact", "ngram", "minhash")]
+            for name, b in sorted(found["benchmarks"].items())
+        ],
+        {3, 4, 5, 6, 7},
+    )
+    splits = ", ".join(found.get("splits") or [])
+    return _section(
+        "decontamination",
+        "Decontamination",
+        f'<p class="muted">Records of {esc(splits)} that overlap an evaluation or benchmark file '
+        "(same normalised text, a shared 13-token span, or MinHash Jaccard above the threshold) "
+        "are rejected as <code>contaminated</code>; each reject names the benchmark record.</p>"
+        + table,
+    )
+
+
 def section_evaluation(data: ReportData) -> str:
     ev = data.optional.get("evaluate")
     if not ev or not ev.get("scored"):
@@ -901,6 +929,7 @@ def render(data: ReportData) -> str:
         ("labels", "Labels", section_labels),
         ("lengths", "Lengths", section_lengths),
         ("sources", "Sources", section_sources),
+        ("decontamination", "Decontamination", section_decontamination),
         ("scores", "Quality scores", section_scores),
         ("annotation", "Annotation", section_annotation),
         ("evaluation", "Evaluation", section_evaluation),
