@@ -3,13 +3,19 @@
 Groups join records across the whole input, so the group keys come from one pass
 over the link columns only (``LINK_COLUMNS``: ids, no text); with the keys known,
 a record's split is row-local and records stream through in chunks.
+
+Then decontamination (ftdata/ops/decontaminate.py): records of the splits
+``decontaminate.splits`` names that overlap a benchmark file are rejected
+(``contaminated``); it runs here because it needs each record's split.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
+from ftdata.benchmarks import benchmark_index, contamination_report
 from ftdata.io import read_columns, table_to_records, write_json
+from ftdata.ops.decontaminate import decontaminate
 from ftdata.ops.split import LINK_COLUMNS, SplitTally, group_keys, split_by_keys
 from ftdata.params import chunk_size, validated_section
 from ftdata.runner import OpCall, apply_op
@@ -24,6 +30,9 @@ STRATA_PLOT = METRICS / "plots" / "split_strata.json"
 def main() -> None:
     root = project_root()
     section = validated_section(root, "split")
+    checks = validated_section(root, "decontaminate")
+    index = benchmark_index(root, checks)
+    contamination = OpCall("decontaminate", {"splits": list(checks["splits"])})
     out, source = out_path("split"), out_path("balance")
     with StageRun("split", out, STRATA_PLOT) as run:
         keys = group_keys(table_to_records(read_columns(source, LINK_COLUMNS)))
@@ -36,15 +45,22 @@ def main() -> None:
                 start += len(chunk)
                 # The registered op's lineage and accounting, with the whole input's group keys.
                 result = apply_op(chunk, call, "split", fn=partial(split_by_keys, keys=own))
-                writer.write(result.kept)
-                tally.add(result.kept)
-                run.counts.out += len(result.kept)
+                checked = apply_op(
+                    result.kept, contamination, "split", fn=partial(decontaminate, index=index)
+                )
+                writer.write(checked.kept)
+                tally.add(checked.kept)
+                run.counts.out += len(checked.kept)
                 run.reject(result.rejected)
+                run.reject(checked.rejected)
         report = tally.report()
         # Per-stratum counts are a plot (one row per stratum and split), not a metric column each.
         strata = report.pop("strata")
         report["strata_missing_splits"] = len(report["strata_missing_splits"])
-        run.counts.extra = {"splits": report}
+        run.counts.extra = {
+            "splits": report,
+            "decontaminate": contamination_report(checks, index),
+        }
         write_json(
             STRATA_PLOT,
             [
