@@ -22,9 +22,9 @@ import yaml
 from ftdata.compose import compose_params, dump_params
 
 ROOT = Path(__file__).resolve().parents[1]
-BLANK_CONTRACTS = yaml.safe_load(
+BLANK = yaml.safe_load(
     (ROOT / "ftdata/templates/blank/overrides.yaml").read_text(encoding="utf-8")
-)["contracts"]
+)
 
 
 def row_stages() -> list[str]:
@@ -68,8 +68,9 @@ def make_project(
         "spot_check_verdicts": [],
     }
     # A project of a few lines promises what a new one does (the blank template's contracts:
-    # no residual PII), not the example's record counts and shares.
-    params["contracts"] = {**params["contracts"], **BLANK_CONTRACTS}
+    # no residual PII), not the example's record counts and shares, and names no benchmark.
+    for name in ("contracts", "decontaminate"):
+        params[name] = {**params[name], **BLANK[name]}
     for name, values in sections.items():
         params[name] = {**params[name], **values}
     dest.mkdir(parents=True, exist_ok=True)
