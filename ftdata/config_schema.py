@@ -225,6 +225,28 @@ class EvaluateConfig:
 
 
 @dataclass
+class LabelClassifierConfig:
+    """The out-of-fold classifier label issues are found with (ftdata/label_issues.py)."""
+
+    folds: int = 5  # a class with fewer records than folds sits its level out
+    seed: int = 42
+    ngram_min: int = 1  # character n-grams: no segmenter, Chinese and English alike
+    ngram_max: int = 3
+    max_features: int = 50000
+    c: float = 4.0  # inverse regularisation of the logistic regression
+
+
+@dataclass
+class LabelIssuesConfig:
+    """Suspected label errors by confident learning (cleanlab) -> a review queue."""
+
+    levels: list[int] | None = None  # taxonomy levels checked; null = every level
+    classifier: LabelClassifierConfig = field(default_factory=LabelClassifierConfig)
+    # Gate: fail the build (exit 4) when flagged / checked exceeds this at any level; null = off.
+    max_share: float | None = None
+
+
+@dataclass
 class TaxonomyConfig:
     """The label tree (conf/taxonomy/); the tree itself is checked by ftdata/annotate/taxonomy.py."""
 
@@ -480,6 +502,7 @@ SECTION_SCHEMAS.update(
         "export": ExportConfig,
         "report": ReportConfig,
         "evaluate": EvaluateConfig,
+        "label_issues": LabelIssuesConfig,
         "taxonomy": TaxonomyConfig,
         "annotate": AnnotateConfig,
         "augment": AugmentConfig,

@@ -22,9 +22,7 @@ import yaml
 from ftdata.compose import compose_params, dump_params
 
 ROOT = Path(__file__).resolve().parents[1]
-BLANK = yaml.safe_load(
-    (ROOT / "ftdata/templates/blank/overrides.yaml").read_text(encoding="utf-8")
-)
+BLANK = yaml.safe_load((ROOT / "ftdata/templates/blank/overrides.yaml").read_text(encoding="utf-8"))
 
 
 def row_stages() -> list[str]:
@@ -69,7 +67,7 @@ def make_project(
     }
     # A project of a few lines promises what a new one does (the blank template's contracts:
     # no residual PII), not the example's record counts and shares, and names no benchmark.
-    for name in ("contracts", "decontaminate"):
+    for name in ("contracts", "decontaminate", "label_issues"):
         params[name] = {**params[name], **BLANK[name]}
     for name, values in sections.items():
         params[name] = {**params[name], **values}
