@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ftdata.funnel import label_counts, origin_counts
+from ftdata.label_issues import LEVEL_HEADER, level_rows
 from ftdata.ops.feedback import CANDIDATES_FILE
 
 if TYPE_CHECKING:
@@ -213,6 +214,19 @@ def decontamination_lines(found: dict | None) -> list[str]:
     return lines + [_md_table(header, rows)]
 
 
+def label_issue_lines(found: dict | None) -> list[str]:
+    """The card's word on suspected label errors: how many, where, per level."""
+    if not found or not found.get("levels"):
+        return ["No labelled records: label errors unchecked."]
+    return [
+        f"{found['flagged']} labelled records have a label an out-of-fold classifier contradicts "
+        "(cleanlab); they are queued for review in `data/processed/review/label_issues.jsonl`, "
+        "not removed.",
+        "",
+        _md_table(LEVEL_HEADER, level_rows(found)),
+    ]
+
+
 def render_card(data: ReportData, section: dict, params: dict) -> str:
     """The card as markdown with YAML front matter (deterministic)."""
     card = section.get("card") or {}
@@ -333,6 +347,9 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
             ],
         )
     )
+
+    out += ["", "## Label issues", ""]
+    out += label_issue_lines(data.optional.get("label_issues"))
 
     out += ["", "## Decontamination", ""]
     out += decontamination_lines((data.optional.get("split") or {}).get("decontaminate"))

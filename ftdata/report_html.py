@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from ftdata.funnel import label_counts, length_histogram, origin_counts
+from ftdata.label_issues import LEVEL_HEADER, level_rows
 from ftdata.record import SCORE_PREFIX
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
@@ -357,6 +358,7 @@ OPTIONAL_FILES = {
     "augment": "data/metrics/augment.json",
     "balance": "data/metrics/balance.json",
     "evaluate": "data/metrics/evaluate.json",
+    "label_issues": "data/metrics/label_issues.json",
     "confusion": "data/metrics/plots/confusion.json",
     "confusion_level1": "data/metrics/plots/confusion_level1.json",
     "manifest": "data/release/manifest.json",
@@ -766,6 +768,21 @@ def section_decontamination(data: ReportData) -> str:
     )
 
 
+def section_label_issues(data: ReportData) -> str:
+    found = data.optional.get("label_issues")
+    if not found or not found.get("levels"):
+        return _section("label-issues", "Label issues", _na("label-error detection (no labels)"))
+    return _section(
+        "label-issues",
+        "Label issues",
+        f'<p class="muted">{found["flagged"]} labelled records whose label an out-of-fold '
+        "classifier contradicts (cleanlab's confident learning), most suspect first in "
+        "<code>data/processed/review/label_issues.jsonl</code>; send them back to annotators "
+        "with <code>ftdata annotate export --ids data/processed/review/label_issues.jsonl</code>.</p>"
+        + _table(LEVEL_HEADER, level_rows(found), {1, 2, 3, 4, 5}),
+    )
+
+
 def section_evaluation(data: ReportData) -> str:
     ev = data.optional.get("evaluate")
     if not ev or not ev.get("scored"):
@@ -932,6 +949,7 @@ def render(data: ReportData) -> str:
         ("decontamination", "Decontamination", section_decontamination),
         ("scores", "Quality scores", section_scores),
         ("annotation", "Annotation", section_annotation),
+        ("label-issues", "Label issues", section_label_issues),
         ("evaluation", "Evaluation", section_evaluation),
         ("examples", "Examples", section_examples),
         ("release", "Previous release", section_release),
