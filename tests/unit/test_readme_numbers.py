@@ -52,6 +52,15 @@ def _decontamination() -> dict:
     return {"texts": faq["texts"], "rejected": faq["contaminated"], **faq["by_method"]}
 
 
+def _label_issues() -> dict:
+    m = _metrics("label_issues")
+    return {
+        "flagged": m["flagged"],
+        "checked": f"{m['in']:,}",
+        **{f"l{level}": m["levels"][str(level)]["flagged"] for level in (1, 2, 3)},
+    }
+
+
 # (what the README says, a pattern with named groups, the committed figures)
 QUOTES = [
     (
@@ -72,6 +81,12 @@ QUOTES = [
         r"(?P<texts>\d+) held-out FAQ questions reject (?P<rejected>\d+) train records "
         r"\(exact (?P<exact>\d+), n-gram (?P<ngram>\d+),\s+MinHash (?P<minhash>\d+);",
         _decontamination,
+    ),
+    (
+        "Label-error detection",
+        r"The example flags (?P<flagged>\d+) of its (?P<checked>[\d,]+) labelled records\s+"
+        r"\(level 1: (?P<l1>\d+), level 2: (?P<l2>\d+), level 3: (?P<l3>\d+)\)",
+        _label_issues,
     ),
 ]
 
