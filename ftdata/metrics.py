@@ -25,7 +25,6 @@ HEADLINE_DIR = "headline"
 HEADLINE_EXTRAS: dict[str, dict[str, str]] = {
     "annotate": {"alpha": "overall.krippendorff_alpha"},
     "evaluate": {"accuracy": "accuracy", "macro_f1": "macro_f1"},
-    "label_issues": {"flagged": "flagged"},
     "split": {
         "train": "splits.splits.train",
         "val": "splits.splits.val",

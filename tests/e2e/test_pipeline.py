@@ -64,6 +64,7 @@ def test_exp_run_with_a_quality_param_reruns_only_quality_and_downstream(built_p
         "validate",
         "export",
         "evaluate",
+        "label_issues",
         "report",
     }
     assert _ran_stages(exp.stdout) == downstream
