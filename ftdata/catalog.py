@@ -18,6 +18,7 @@ from ftdata.ops import (  # noqa: F401
     smalltalk,
     split,
     text,
+    tokens,  # noqa: F401
     validate,
 )
 from ftdata.registry import all_ops, get_op

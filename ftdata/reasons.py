@@ -45,6 +45,7 @@ class Reason(StrEnum):
     # validate
     SCHEMA_INVALID = "schema_invalid"
     NOT_TRAINABLE = "not_trainable"
+    TOO_MANY_TOKENS = "too_many_tokens"  # over validate.token_budget.max_tokens (cutoff_len)
     # export: feedback records wait for an adjudicated label (data/processed/review/feedback_candidates.jsonl)
     AWAITING_REVIEW = "awaiting_review"
     # evaluate: prediction lines that cannot be scored

@@ -14,13 +14,15 @@ def main() -> None:
     section = validated_section(root, "validate")
     executor = validated_section(root, "executor")
     names = ["json_schema"] + (["trainable"] if section["require_assistant_reply"] else [])
+    if (section.get("token_budget") or {}).get("tokenizer"):
+        names.append("token_budget")
     counts = run_row_stage(
         "validate",
         [out_path("split")],
         out_path("validate"),
         rejects_path("validate"),
         metrics_path("validate"),
-        op_calls({}, "validate", names),
+        op_calls(section, "validate", names),
         executor["chunk_size"],
     )
     ratio = counts.rejected_total / counts.n_in if counts.n_in else 0.0
