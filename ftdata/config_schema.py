@@ -209,6 +209,8 @@ class CardConfig:
 @dataclass
 class ReportConfig:
     length_bins: list[int] = field(default_factory=lambda: [0, 20, 50, 100, 200, 400, 800, 1600])
+    # Tokens per record (validate.token_budget), histogram per split in the report and DVC plots.
+    token_bins: list[int] = field(default_factory=lambda: [0, 32, 64, 128, 256, 512, 1024, 2048])
     examples_per_label: int = 2  # example records per label in the HTML report
     score_bins: int = 10  # histogram bins per quality score
     thin_label_min: int = 20  # labels with fewer exported records are listed as a known limit

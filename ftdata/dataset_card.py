@@ -227,6 +227,29 @@ def label_issue_lines(found: dict | None) -> list[str]:
     ]
 
 
+TOKEN_HEADER = ["split", "records", "tokens", "p50", "p95", "max"]
+
+
+def token_lines(tokens: dict | None) -> list[str]:
+    """What a fine-tuning run will read, in the tokenizer's units, per split and source."""
+    if not tokens:
+        return ["Tokens not counted (`validate.token_budget.tokenizer` is null)."]
+    splits = {s: tokens["splits"][s] for s in ("train", "val", "test") if s in tokens["splits"]}
+    rows = [[s, *(splits[s][k] for k in TOKEN_HEADER[1:])] for s in splits]
+    sources = [
+        [name, *(by_split.get(s, 0) for s in splits), sum(by_split.values())]
+        for name, by_split in tokens["sources"].items()
+    ]
+    return [
+        f"{tokens['total']:,} tokens in all (`{tokens['tokenizer']}`; turn contents, without a chat "
+        "template's few tokens per turn).",
+        "",
+        _md_table(TOKEN_HEADER, rows),
+        "",
+        _md_table(["source", *splits, "total"], sources),
+    ]
+
+
 def render_card(data: ReportData, section: dict, params: dict) -> str:
     """The card as markdown with YAML front matter (deterministic)."""
     card = section.get("card") or {}
@@ -347,6 +370,9 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
             ],
         )
     )
+
+    out += ["", "## Tokens", ""]
+    out += token_lines(data.summary.get("tokens"))
 
     out += ["", "## Label issues", ""]
     out += label_issue_lines(data.optional.get("label_issues"))

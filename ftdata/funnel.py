@@ -138,14 +138,11 @@ def source_distribution(records: pd.DataFrame) -> list[dict]:
     ]
 
 
-def length_histogram(records: pd.DataFrame, bins: list[int]) -> list[dict]:
-    """Characters of trainable text per record, bucketed by ``bins`` (last bucket open)."""
-    lengths = [
-        len(content_of(m, t)) for m, t in zip(records["messages"], records["text"], strict=True)
-    ]
+def histogram(values, bins: list[int]) -> list[dict]:
+    """``values`` bucketed by ``bins`` (lower edges; the last bucket is open)."""
     edges = sorted(bins)
     counts = Counter()
-    for n in lengths:
+    for n in values:
         i = max(j for j, e in enumerate(edges) if n >= e) if n >= edges[0] else 0
         counts[i] += 1
     out = []
@@ -153,6 +150,66 @@ def length_histogram(records: pd.DataFrame, bins: list[int]) -> list[dict]:
         name = f"{lo}-{edges[i + 1] - 1}" if i + 1 < len(edges) else f"{lo}+"
         out.append({"bin": name, "lower": lo, "count": counts.get(i, 0)})
     return out
+
+
+def length_histogram(records: pd.DataFrame, bins: list[int]) -> list[dict]:
+    """Characters of trainable text per record, bucketed by ``bins`` (last bucket open)."""
+    return histogram(
+        (len(content_of(m, t)) for m, t in zip(records["messages"], records["text"], strict=True)),
+        bins,
+    )
+
+
+SPLITS = ("train", "val", "test")
+
+
+def token_summary(records: pd.DataFrame, tokenizer: str | None) -> dict | None:
+    """What a fine-tuning run will read: tokens per split and per source (None: not counted).
+
+    Percentiles are nearest-rank over records, so they are counts a record really has.
+    """
+    if tokenizer is None or "n_tokens" not in records.columns:
+        return None
+    by_split = {}
+    for split in SPLITS:
+        counts = sorted(int(n) for n in records.loc[records["split"] == split, "n_tokens"])
+        by_split[split] = {
+            "records": len(counts),
+            "tokens": sum(counts),
+            "p50": _nearest_rank(counts, 50),
+            "p95": _nearest_rank(counts, 95),
+            "max": counts[-1] if counts else 0,
+        }
+    by_source: dict[str, dict[str, int]] = {}
+    for source, split, n in zip(
+        records["source"], records["split"], records["n_tokens"], strict=True
+    ):
+        row = by_source.setdefault(str(source), {s: 0 for s in SPLITS})
+        row[str(split)] = row.get(str(split), 0) + int(n)
+    return {
+        "tokenizer": tokenizer,
+        "total": sum(s["tokens"] for s in by_split.values()),
+        "splits": by_split,
+        "sources": dict(sorted(by_source.items())),
+    }
+
+
+def _nearest_rank(sorted_counts: list[int], p: int) -> int:
+    if not sorted_counts:
+        return 0
+    return sorted_counts[max(0, -(-p * len(sorted_counts) // 100) - 1)]
+
+
+def token_histogram(records: pd.DataFrame, bins: list[int]) -> list[dict]:
+    """Records per token bucket and split (plot rows; ``step`` orders the buckets)."""
+    if "n_tokens" not in records.columns:
+        return []
+    rows = []
+    for split in SPLITS:
+        values = [int(n) for n in records.loc[records["split"] == split, "n_tokens"]]
+        for i, row in enumerate(histogram(values, bins), start=1):
+            rows.append({**row, "split": split, "step": f"{split} {i:02d} {row['bin']}"})
+    return rows
 
 
 def label_counts(records: pd.DataFrame) -> dict[int, dict[str, dict[str, int]]]:

@@ -385,6 +385,8 @@ def build_manifest(root: Path, version: str, message: str, remote: dict | None =
                 for s in summary.get("funnel", [])
             ],
         },
+        # What a fine-tuning run on this release reads (None: tokens not counted).
+        "tokens": summary.get("tokens"),
         "metrics": {
             "kept_ratio": float(summary.get("kept_ratio", 0.0)),
             "rejected_total": sum(rejected.values()),

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ftdata.funnel import label_counts, length_histogram, origin_counts
+from ftdata.funnel import label_counts, length_histogram, origin_counts, token_histogram
 from ftdata.label_issues import LEVEL_HEADER, level_rows
 from ftdata.record import SCORE_PREFIX
 
@@ -351,6 +351,7 @@ class ReportData:
     score_bins: int
     examples_per_label: int
     optional: dict[str, Any] = field(default_factory=dict)  # name -> parsed file or None
+    token_bins: list[int] = field(default_factory=list)  # report.token_bins
 
 
 OPTIONAL_FILES = {
@@ -511,6 +512,42 @@ def section_lengths(data: ReportData) -> str:
         "Lengths",
         f'<div class="grid"><div><h3>Characters per record</h3>{chars}</div>'
         f"<div><h3>Turns per record</h3>{column_chart(turn_bins, 'Messages per record', PALETTE[4])}</div></div>",
+    )
+
+
+SPLIT_ORDER = ("train", "val", "test")
+
+
+def section_tokens(data: ReportData) -> str:
+    tokens = data.summary.get("tokens")
+    if not tokens:
+        return _section("tokens", "Tokens", _na("token counts (validate.token_budget.tokenizer)"))
+    rows = token_histogram(data.records, data.token_bins or [0])
+    charts = "".join(
+        f"<div><h3>{esc(split)}</h3>"
+        + column_chart(
+            [(r["bin"], r["count"]) for r in rows if r["split"] == split],
+            f"Tokens per {split} record",
+        )
+        + "</div>"
+        for split in SPLIT_ORDER
+        if split in tokens["splits"]
+    )
+    table = _table(
+        ["split", "records", "tokens", "p50", "p95", "max"],
+        [
+            [s, *(m[k] for k in ("records", "tokens", "p50", "p95", "max"))]
+            for s, m in sorted(tokens["splits"].items(), key=lambda kv: SPLIT_ORDER.index(kv[0]))
+        ],
+        {1, 2, 3, 4, 5},
+    )
+    return _section(
+        "tokens",
+        "Tokens",
+        f'<p class="muted">{tokens["total"]:,} tokens with <code>{esc(tokens["tokenizer"])}</code> '
+        "(turn contents): what a fine-tuning run reads.</p>"
+        + table
+        + f'<div class="grid">{charts}</div>',
     )
 
 
@@ -945,6 +982,7 @@ def render(data: ReportData) -> str:
         ("funnel", "Funnel", section_funnel),
         ("labels", "Labels", section_labels),
         ("lengths", "Lengths", section_lengths),
+        ("tokens", "Tokens", section_tokens),
         ("sources", "Sources", section_sources),
         ("decontamination", "Decontamination", section_decontamination),
         ("scores", "Quality scores", section_scores),
@@ -987,6 +1025,7 @@ def write_report(
         score_bins=section["score_bins"],
         examples_per_label=section["examples_per_label"],
         optional=read_optional(root),
+        token_bins=section["token_bins"],
     )
     write_text(root / "data/processed/report/index.html", render(data))
     return data

@@ -15,6 +15,8 @@ from ftdata.funnel import (
     origin_counts,
     source_distribution,
     stage_metrics,
+    token_histogram,
+    token_summary,
 )
 from ftdata.io import read_records, write_json, write_text
 from ftdata.metrics import headline_path, summary_headline
@@ -35,6 +37,7 @@ def main() -> None:
         records = records.assign(split=None)
     splits = records["split"].value_counts().to_dict() if len(records) else {}
     origins = origin_counts(records, funnel)
+    budget = validated_section(root, "validate").get("token_budget") or {}
     summary = {
         "funnel": funnel,
         "raw_records": funnel[0]["in"],
@@ -45,6 +48,7 @@ def main() -> None:
         "kept_ratio": origins["kept_ratio"],
         "sources": origins["by_source"],
         "splits": {s: int(splits.get(s, 0)) for s in ("train", "val", "test")},
+        "tokens": token_summary(records, budget.get("tokenizer")),
     }
     write_json(METRICS / "summary.json", summary)
     write_json(headline_path(METRICS / "summary.json"), summary_headline(summary))
@@ -73,6 +77,7 @@ def main() -> None:
             for i, row in enumerate(length_histogram(records, section["length_bins"]), start=1)
         ],
     )
+    write_json(PLOTS / "tokens.json", token_histogram(records, section["token_bins"]))
     write_json(PLOTS / "scores.json", score_histograms(records, section["score_bins"]))
     # The contracts are checked on the figures above, written, and shown in the card.
     stage_figures = {

@@ -229,6 +229,7 @@ def test_both_tags_exist_annotated_with_valid_manifests(releases):
         )
         assert manifest["counts"]["exported_records"] == summary["exported_records"]
         assert manifest["counts"]["splits"] == summary["splits"]
+        assert manifest["tokens"] == summary["tokens"] and manifest["tokens"]["total"] > 0
         message = run(["git", "tag", "-l", "--format=%(contents)", tag], project).stdout
         assert (
             f"records: {summary['raw_records']} raw -> {summary['exported_records']} exported"
