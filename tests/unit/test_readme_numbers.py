@@ -61,6 +61,12 @@ def _label_issues() -> dict:
     }
 
 
+def _tokens() -> dict:
+    tokens = _metrics("summary")["tokens"]
+    train = tokens["splits"]["train"]
+    return {"total": f"{tokens['total']:,}", "train": f"{train['tokens']:,}", "p95": train["p95"]}
+
+
 # (what the README says, a pattern with named groups, the committed figures)
 QUOTES = [
     (
@@ -87,6 +93,12 @@ QUOTES = [
         r"The example flags (?P<flagged>\d+) of its (?P<checked>[\d,]+) labelled records\s+"
         r"\(level 1: (?P<l1>\d+), level 2: (?P<l2>\d+), level 3: (?P<l3>\d+)\)",
         _label_issues,
+    ),
+    (
+        "Token budgets",
+        r"The example: (?P<total>[\d,]+) tokens, (?P<train>[\d,]+) of\s+them in train "
+        r"\(p95 (?P<p95>\d+) tokens a record\)",
+        _tokens,
     ),
 ]
 
