@@ -476,6 +476,18 @@ class PercentileBounds:
 
 
 @dataclass
+class DriftBounds:
+    """Bounds on the change since a release (ftdata/contracts.py drift_checks)."""
+
+    # The release compared with, a data_vX.Y tag: a param, so naming another reruns the check
+    # (a tag's files never change). null = no drift bounds.
+    baseline: str | None = None
+    level: int = 1  # taxonomy depth whose label shares are compared
+    max_label_share_change: float | None = None  # points of share (0.05 = 5 points)
+    max_source_loss: float | None = None  # share of a source's kept records it may lose
+
+
+@dataclass
 class ContractsConfig:
     """Bounds every build must meet (ftdata/contracts.py); None = not checked."""
 
@@ -487,6 +499,7 @@ class ContractsConfig:
     label_share: LabelShareBounds | None = None
     chars_percentile: PercentileBounds | None = None
     language_share: dict[str, list[float]] | None = None
+    drift: DriftBounds = field(default_factory=DriftBounds)
 
 
 SECTION_SCHEMAS.update(

@@ -32,10 +32,13 @@ class Check:
     figure: float
     passed: bool
     mode: str  # fail | warn
+    since: str = ""  # the release a change is measured from (drift bounds only)
 
     def line(self) -> str:
+        against = f" since {self.since}" if self.since else ""
         return (
-            f"{self.name} = {_num(self.figure)}, bound {self.op} {_num(self.limit)} ({self.bound})"
+            f"{self.name} = {_num(self.figure)}{against}, bound {self.op} {_num(self.limit)} "
+            f"({self.bound})"
         )
 
 
@@ -124,6 +127,79 @@ def _language_shares(rules: dict | None, records: pd.DataFrame) -> list[tuple]:
     return out
 
 
+def label_shares(rows: list[dict], level: int) -> dict[str, float]:
+    """Each label's share of all exported records at ``level``, from plots/labels.json rows.
+
+    The denominator is every record (level 1 counts each once, the unlabelled too), so a
+    share is comparable between two builds of different sizes.
+    """
+    total = sum(r["count"] for r in rows if r["level"] == 1)
+    counts: dict[str, int] = {}
+    for r in rows:
+        if r["level"] == level and r["label"] != UNLABELLED:
+            counts[r["label"]] = counts.get(r["label"], 0) + r["count"]
+    return {label: n / total for label, n in sorted(counts.items())} if total else {}
+
+
+def drift_checks(rule: dict | None, current: dict, baseline: dict, mode: str) -> list[Check]:
+    """Bounds on the change since the release ``rule['baseline']``.
+
+    ``current`` and ``baseline`` hold ``labels`` (plots/labels.json rows) and ``sources``
+    (summary.json's per-source counts) of this build and of the release.
+    """
+    if not rule or not rule.get("baseline"):
+        return []
+    since, level = rule["baseline"], rule["level"]
+    checks = []
+    if rule.get("max_label_share_change") is not None:
+        now, then = label_shares(current["labels"], level), label_shares(baseline["labels"], level)
+        for label in sorted(set(now) | set(then)):
+            moved = round(abs(now.get(label, 0.0) - then.get(label, 0.0)), 4)
+            checks.append(
+                _check(
+                    f"label_share_change[{label}]",
+                    "drift.max_label_share_change",
+                    rule["max_label_share_change"],
+                    moved,
+                    True,
+                    mode,
+                )  # fmt: skip
+            )
+    if rule.get("max_source_loss") is not None:
+        for source, then in sorted(baseline["sources"].items()):
+            before = int(then.get("kept", 0))
+            after = int((current["sources"].get(source) or {}).get("kept", 0))
+            loss = round(max(0, before - after) / before, 4) if before else 0.0
+            checks.append(
+                _check(
+                    f"source_loss[{source}]",
+                    "drift.max_source_loss",
+                    rule["max_source_loss"],
+                    loss,
+                    True,
+                    mode,
+                )  # fmt: skip
+            )
+    return [Check(**{**asdict(c), "since": since}) for c in checks]
+
+
+def release_figures(root, tag: str) -> dict:
+    """The labels and per-source counts release ``tag`` committed (git, not the DVC cache)."""
+    import json
+
+    from ftdata.revisions import RevisionError, git
+
+    try:
+        summary = json.loads(git(root, "show", f"{tag}:data/metrics/summary.json"))
+        labels = json.loads(git(root, "show", f"{tag}:data/metrics/plots/labels.json"))
+    except (RevisionError, ValueError) as err:
+        raise ConfigError(
+            f"contracts.drift.baseline: cannot read release {tag!r} "
+            f"({str(err).splitlines()[0]}); name an existing data_vX.Y tag or set it to null"
+        ) from None
+    return {"labels": labels, "sources": summary.get("sources") or {}}
+
+
 def check_section(section: dict) -> None:
     """What the schema cannot say: the mode, and each language's bounds as [min, max]."""
     if section["mode"] not in MODES:
@@ -156,7 +232,8 @@ def markdown(checks: list[Check]) -> list[str]:
     for c in checks:
         status = "ok" if c.passed else ("**broken**" if c.mode == "fail" else "below bound (warn)")
         lines.append(
-            f"| {c.name} | {_num(c.figure)} | {c.op} {_num(c.limit)} (`{c.bound}`) | {status} |"
+            f"| {c.name} | {_num(c.figure)}{f' since {c.since}' if c.since else ''} | "
+            f"{c.op} {_num(c.limit)} (`{c.bound}`) | {status} |"
         )
     lines.append("")
     return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ftdata.contracts import as_metrics as contract_metrics
-from ftdata.contracts import broken, check_contracts
+from ftdata.contracts import broken, check_contracts, drift_checks, release_figures
 from ftdata.contracts import markdown as contracts_markdown
 from ftdata.dataset_card import render_card
 from ftdata.errors import GateError
@@ -86,6 +86,11 @@ def main() -> None:
     }
     contracts = validated_section(root, "contracts")
     checks = check_contracts(contracts, summary, stage_figures, records)
+    drift = contracts["drift"]
+    if drift["baseline"]:
+        current = {"labels": label_distribution(records), "sources": summary["sources"]}
+        baseline = release_figures(root, drift["baseline"])
+        checks += drift_checks(drift, current, baseline, contracts["mode"])
     write_json(METRICS / "contracts.json", contract_metrics(checks))
     # the headline is the one figure a reviewer needs (`dvc metrics show` stays < 200 wide)
     write_json(headline_path(METRICS / "contracts.json"), {"broken": len(broken(checks))})

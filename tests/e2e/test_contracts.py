@@ -37,3 +37,28 @@ def test_a_broken_contract_fails_the_build_naming_bound_and_figure(built_project
     assert metrics["broken"] == 1  # written before the build stopped
     card = (project / "data/processed/README.md").read_text("utf-8")
     assert "| derived_share |" in card and "**broken**" in card
+
+
+def test_drift_bounds_compare_with_the_named_release_and_rerun_only_the_report(
+    built_project, tmp_path
+):
+    project = copy_built(built_project, tmp_path / "drift")
+    run(["git", "tag", "data_v1.0"], project)
+    conf = project / "conf/contracts/default.yaml"
+    text = conf.read_text("utf-8")
+    conf.write_text(text.replace("baseline: null", "baseline: data_v1.0"), encoding="utf-8")
+    run(["ftdata", "compose"], project)
+    proc = run(["dvc", "repro"], project)
+    ran = [line for line in proc.stdout.splitlines() if line.startswith("Running stage")]
+    assert ran == ["Running stage 'report':"]
+    gates = json.loads((project / "data/metrics/contracts.json").read_text("utf-8"))["gates"]
+    drift = [g for g in gates if g["since"] == "data_v1.0"]
+    assert {g["name"] for g in drift} >= {"label_share_change[账户问题]", "source_loss[chat_logs]"}
+    assert all(g["passed"] and g["figure"] == 0 for g in drift)  # the same build: nothing moved
+
+    conf.write_text(text.replace("baseline: null", "baseline: data_v9.9"), encoding="utf-8")
+    run(["ftdata", "compose"], project)
+    failed = run(["dvc", "repro"], project, check=False)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and "Traceback" not in output
+    assert "contracts.drift.baseline: cannot read release 'data_v9.9'" in output

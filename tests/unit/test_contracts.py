@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from ftdata.config_schema import ContractsConfig
-from ftdata.contracts import as_metrics, broken, check_contracts, check_section, markdown
+from ftdata.contracts import (
+    as_metrics,
+    broken,
+    check_contracts,
+    check_section,
+    drift_checks,
+    markdown,
+    release_figures,
+)
 from ftdata.errors import ConfigError
 from ftdata.params import check_section as check_schema
 from ftdata.release import failed_gates
@@ -89,3 +97,65 @@ def test_the_metrics_are_gates_release_refuses_and_the_card_shows():
 def test_a_contract_that_cannot_be_checked_is_refused(bounds, message):
     with pytest.raises(ConfigError, match=message):
         check_section(_section(**bounds))
+
+
+def _labels(**counts) -> list[dict]:
+    """plots/labels.json rows: level-1 counts per label (all in train)."""
+    return [{"level": 1, "label": k, "split": "train", "count": n} for k, n in counts.items()]
+
+
+DRIFT = {"baseline": "data_v1.0", "level": 1, "max_label_share_change": 0.05,
+         "max_source_loss": 0.2}  # fmt: skip
+
+
+def test_drift_names_the_label_that_moved_and_the_release_it_moved_from():
+    then = {"labels": _labels(账户问题=50, 产品问题=50), "sources": {"a": {"kept": 100}}}
+    now = {"labels": _labels(账户问题=60, 产品问题=40), "sources": {"a": {"kept": 100}}}
+    failed = [c.line() for c in broken(drift_checks(DRIFT, now, then, "fail"))]
+    assert failed == [
+        "label_share_change[产品问题] = 0.1 since data_v1.0, bound <= 0.05 "
+        "(contracts.drift.max_label_share_change)",
+        "label_share_change[账户问题] = 0.1 since data_v1.0, bound <= 0.05 "
+        "(contracts.drift.max_label_share_change)",
+    ]
+    steady = {"labels": _labels(账户问题=104, 产品问题=96), "sources": {"a": {"kept": 100}}}
+    assert not broken(drift_checks(DRIFT, steady, then, "fail"))  # 2 points: within
+
+
+def test_drift_counts_a_lost_source_and_a_vanished_label_but_not_a_new_source():
+    then = {"labels": _labels(A=50, B=50), "sources": {"a": {"kept": 100}, "b": {"kept": 10}}}
+    now = {"labels": _labels(A=100), "sources": {"a": {"kept": 70}, "new": {"kept": 5}}}
+    figures = {c.name: c.figure for c in drift_checks(DRIFT, now, then, "fail")}
+    assert figures == {
+        "label_share_change[A]": 0.5,
+        "label_share_change[B]": 0.5,
+        "source_loss[a]": 0.3,
+        "source_loss[b]": 1.0,
+    }
+    assert drift_checks({**DRIFT, "baseline": None}, now, then, "fail") == []
+
+
+def test_a_release_s_figures_are_read_from_its_tag_and_a_missing_tag_is_a_config_error(
+    tmp_path,
+):
+    import json
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    plots = tmp_path / "data/metrics/plots"
+    plots.mkdir(parents=True)
+    (tmp_path / "data/metrics/summary.json").write_text(
+        json.dumps({"sources": {"a": {"kept": 100}}}), encoding="utf-8"
+    )
+    (plots / "labels.json").write_text(json.dumps(_labels(A=3)), encoding="utf-8")
+    git("init", "-q", "-b", "main")
+    git("-c", "user.email=t@ftdata.invalid", "-c", "user.name=t", "add", "-A")
+    git("-c", "user.email=t@ftdata.invalid", "-c", "user.name=t", "commit", "-qm", "build")
+    git("tag", "data_v1.0")
+    (plots / "labels.json").write_text(json.dumps(_labels(A=9)), encoding="utf-8")  # later edit
+    figures = release_figures(tmp_path, "data_v1.0")
+    assert figures == {"labels": _labels(A=3), "sources": {"a": {"kept": 100}}}
+    with pytest.raises(ConfigError, match="cannot read release 'data_v9.9'"):
+        release_figures(tmp_path, "data_v9.9")
