@@ -249,6 +249,18 @@ class LabelIssuesConfig:
 
 
 @dataclass
+class PreferenceConfig:
+    """DPO / KTO data from adjudicated production feedback (ftdata/preference.py)."""
+
+    kinds: list[str] = field(default_factory=lambda: ["feedback"])
+    pair_flags: list[str] = field(default_factory=lambda: ["agent_correction", "escalation"])
+    desirable_flags: list[str] = field(default_factory=lambda: ["thumbs_up"])
+    undesirable_flags: list[str] = field(
+        default_factory=lambda: ["thumbs_down", "agent_correction", "escalation"]
+    )
+
+
+@dataclass
 class TaxonomyConfig:
     """The label tree (conf/taxonomy/); the tree itself is checked by ftdata/annotate/taxonomy.py."""
 
@@ -518,6 +530,7 @@ SECTION_SCHEMAS.update(
         "report": ReportConfig,
         "evaluate": EvaluateConfig,
         "label_issues": LabelIssuesConfig,
+        "preference": PreferenceConfig,
         "taxonomy": TaxonomyConfig,
         "annotate": AnnotateConfig,
         "augment": AugmentConfig,

@@ -39,7 +39,7 @@ REVIEW_META = (
 )
 
 
-def _meta(value) -> dict:
+def meta_of(value) -> dict:
     if isinstance(value, dict):
         return value
     if isinstance(value, str) and value:
@@ -56,7 +56,7 @@ def adjudicated(record: dict, label_origins: list[str]) -> bool:
     label = record.get("label")
     if not isinstance(label, str) or not label:
         return False
-    if _meta(record.get("meta")).get("adjudicated_label") == label:
+    if meta_of(record.get("meta")).get("adjudicated_label") == label:
         return True
     return record.get("label_origin") in label_origins
 
@@ -83,7 +83,7 @@ def hold_for_review(
     """Hold records of review-only source kinds (production feedback) until their label is adjudicated."""
     held, details = awaiting_review(batch, kinds, label_origins), []
     for rec, hold in zip(batch.to_dict("records"), held, strict=True):
-        flag = _meta(rec.get("meta")).get("flag")
+        flag = meta_of(rec.get("meta")).get("flag")
         what = f"{rec.get('source_kind')} record" + (f" ({flag})" if flag else "")
         details.append(
             f"{rec.get('locator')}: {what} has no adjudicated label; queued in {CANDIDATES_FILE}"
@@ -97,7 +97,7 @@ def review_candidates(held: pd.DataFrame) -> list[dict]:
     """The held records as review-queue rows: the sample, its lineage and what production said."""
     rows = []
     for rec in held.to_dict("records"):
-        meta = _meta(rec.get("meta"))
+        meta = meta_of(rec.get("meta"))
         rows.append(
             {
                 "id": rec["id"],
