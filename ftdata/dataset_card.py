@@ -250,6 +250,26 @@ def token_lines(tokens: dict | None) -> list[str]:
     ]
 
 
+def preference_lines(found: dict | None) -> list[str]:
+    """The card's word on the DPO / KTO files built from production feedback."""
+    if not found or not found.get("in"):
+        return ["No feedback records reached the export: no preference data."]
+    splits = ("train", "val", "test")
+    rows = [
+        [s, found["pairs"][s], found["kto"][s]["desirable"], found["kto"][s]["undesirable"]]
+        for s in splits
+    ]
+    skipped = ", ".join(f"{k} {v}" for k, v in found.get("no_pair", {}).items()) or "none"
+    return [
+        f"{sum(found['pairs'].values())} preference pairs from {found['in']} adjudicated feedback "
+        "records (the agent's reply chosen, the deployed model's rejected), in "
+        "`data/processed/preference/` (LLaMA-Factory `ranking` and KTO files, OpenAI preference "
+        f"JSONL; `lineage.jsonl` names each feedback log line). Records without a pair: {skipped}.",
+        "",
+        _md_table(["split", "pairs", "KTO desirable", "KTO undesirable"], rows),
+    ]
+
+
 def render_card(data: ReportData, section: dict, params: dict) -> str:
     """The card as markdown with YAML front matter (deterministic)."""
     card = section.get("card") or {}
@@ -373,6 +393,9 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
 
     out += ["", "## Tokens", ""]
     out += token_lines(data.summary.get("tokens"))
+
+    out += ["", "## Preference data", ""]
+    out += preference_lines(data.optional.get("preference"))
 
     out += ["", "## Label issues", ""]
     out += label_issue_lines(data.optional.get("label_issues"))

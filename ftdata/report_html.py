@@ -360,6 +360,7 @@ OPTIONAL_FILES = {
     "balance": "data/metrics/balance.json",
     "evaluate": "data/metrics/evaluate.json",
     "label_issues": "data/metrics/label_issues.json",
+    "preference": "data/metrics/preference.json",
     "confusion": "data/metrics/plots/confusion.json",
     "confusion_level1": "data/metrics/plots/confusion_level1.json",
     "manifest": "data/release/manifest.json",
@@ -820,6 +821,24 @@ def section_label_issues(data: ReportData) -> str:
     )
 
 
+def section_preference(data: ReportData) -> str:
+    found = data.optional.get("preference")
+    if not found or not found.get("in"):
+        return _section("preference", "Preference data", _na("feedback-derived preference pairs"))
+    rows = [
+        [s, found["pairs"][s], found["kto"][s]["desirable"], found["kto"][s]["undesirable"]]
+        for s in SPLIT_ORDER
+    ]
+    return _section(
+        "preference",
+        "Preference data",
+        f'<p class="muted">{sum(found["pairs"].values())} DPO pairs from {found["in"]} '
+        "adjudicated feedback records: the agent's reply chosen, the deployed model's "
+        "rejected (<code>data/processed/preference/</code>).</p>"
+        + _table(["split", "pairs", "KTO desirable", "KTO undesirable"], rows, {1, 2, 3}),
+    )
+
+
 def section_evaluation(data: ReportData) -> str:
     ev = data.optional.get("evaluate")
     if not ev or not ev.get("scored"):
@@ -988,6 +1007,7 @@ def render(data: ReportData) -> str:
         ("scores", "Quality scores", section_scores),
         ("annotation", "Annotation", section_annotation),
         ("label-issues", "Label issues", section_label_issues),
+        ("preference", "Preference data", section_preference),
         ("evaluation", "Evaluation", section_evaluation),
         ("examples", "Examples", section_examples),
         ("release", "Previous release", section_release),
