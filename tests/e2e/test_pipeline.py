@@ -65,6 +65,7 @@ def test_exp_run_with_a_quality_param_reruns_only_quality_and_downstream(built_p
         "export",
         "evaluate",
         "label_issues",
+        "preference",
         "report",
     }
     assert _ran_stages(exp.stdout) == downstream

@@ -67,6 +67,12 @@ def _tokens() -> dict:
     return {"total": f"{tokens['total']:,}", "train": f"{train['tokens']:,}", "p95": train["p95"]}
 
 
+def _preference() -> dict:
+    m = _metrics("preference")
+    kto = sum(k["desirable"] + k["undesirable"] for k in m["kto"].values())
+    return {"records": m["in"], "pairs": sum(m["pairs"].values()), **m["pairs"], "kto": kto}
+
+
 # (what the README says, a pattern with named groups, the committed figures)
 QUOTES = [
     (
@@ -99,6 +105,12 @@ QUOTES = [
         r"The example: (?P<total>[\d,]+) tokens, (?P<train>[\d,]+) of\s+them in train "
         r"\(p95 (?P<p95>\d+) tokens a record\)",
         _tokens,
+    ),
+    (
+        "Preference data from production feedback",
+        r"The example's (?P<records>\d+) adjudicated agent corrections give (?P<pairs>\d+) pairs "
+        r"\(train (?P<train>\d+), val (?P<val>\d+), test (?P<test>\d+)\) and (?P<kto>\d+)\s+KTO",
+        _preference,
     ),
 ]
 
