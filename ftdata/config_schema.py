@@ -497,6 +497,8 @@ class DriftBounds:
     level: int = 1  # taxonomy depth whose label shares are compared
     max_label_share_change: float | None = None  # points of share (0.05 = 5 points)
     max_source_loss: float | None = None  # share of a source's kept records it may lose
+    # An edited guideline bumps its version, and a bump has a note (front matter `changes`).
+    guideline_notes: bool = True
 
 
 @dataclass

@@ -180,24 +180,44 @@ def drift_checks(rule: dict | None, current: dict, baseline: dict, mode: str) ->
                     mode,
                 )  # fmt: skip
             )
+    if rule.get("guideline_notes"):
+        checks += _guideline_checks(
+            current.get("guidelines") or {}, baseline.get("guidelines") or {}, mode
+        )
     return [Check(**{**asdict(c), "since": since}) for c in checks]
 
 
-def release_figures(root, tag: str) -> dict:
-    """The labels and per-source counts release ``tag`` committed (git, not the DVC cache)."""
-    import json
-
-    from ftdata.revisions import RevisionError, git
-
-    try:
-        summary = json.loads(git(root, "show", f"{tag}:data/metrics/summary.json"))
-        labels = json.loads(git(root, "show", f"{tag}:data/metrics/plots/labels.json"))
-    except (RevisionError, ValueError) as err:
-        raise ConfigError(
-            f"contracts.drift.baseline: cannot read release {tag!r} "
-            f"({str(err).splitlines()[0]}); name an existing data_vX.Y tag or set it to null"
-        ) from None
-    return {"labels": labels, "sources": summary.get("sources") or {}}
+def _guideline_checks(now: dict[str, dict], then: dict[str, dict], mode: str) -> list[Check]:
+    """A guideline edited since the release must bump its version, and a bumped version
+    must say what changed (front matter ``changes``): labels made under two texts of one
+    version cannot be told apart, and a bump without a note leaves reviewers guessing."""
+    checks = []
+    for path, g in sorted(now.items()):
+        old = then.get(path)
+        if old is None:
+            continue  # a new guideline: nothing to compare with
+        edited, bumped = g["sha256"] != old["sha256"], g["version"] != old["version"]
+        checks.append(
+            _check(
+                f"guideline_bumped[{path}]",
+                "drift.guideline_notes",
+                1,
+                int(bumped or not edited),
+                False,
+                mode,
+            )  # fmt: skip
+        )
+        checks.append(
+            _check(
+                f"guideline_noted[{path}]",
+                "drift.guideline_notes",
+                1,
+                int(not bumped or g["version"] in g["changes"]),
+                False,
+                mode,
+            )  # fmt: skip
+        )
+    return checks
 
 
 def check_section(section: dict) -> None:

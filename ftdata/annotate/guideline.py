@@ -46,6 +46,8 @@ class Guideline:
     title: str
     taxonomy: str
     examples: list[Example] = field(default_factory=list)
+    # front matter `changes`: version -> what changed in it (a version bump's note)
+    changes: dict[str, str] = field(default_factory=dict)
 
     @property
     def boundary_notes(self) -> list[Example]:
@@ -70,8 +72,15 @@ def parse(text: str, path: str = "guideline.md") -> Guideline:
     if version is None or not str(version).strip():
         raise ConfigError(f"{path}: front matter has no `version`")
     title = next((ln[2:].strip() for ln in lines[end + 1 :] if ln.startswith("# ")), "")
+    changes = header.get("changes") or {}
+    if not isinstance(changes, dict):
+        raise ConfigError(f"{path}: front matter `changes` must map a version to its note")
     guideline = Guideline(
-        path=path, version=str(version), title=title, taxonomy=str(header.get("taxonomy") or "")
+        path=path,
+        version=str(version),
+        title=title,
+        taxonomy=str(header.get("taxonomy") or ""),
+        changes={str(k): str(v) for k, v in changes.items() if v},
     )
     guideline.examples = list(_examples(lines, end + 1, path))
     return guideline

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ftdata.contracts import as_metrics as contract_metrics
-from ftdata.contracts import broken, check_contracts, drift_checks, release_figures
+from ftdata.contracts import broken, check_contracts, drift_checks
 from ftdata.contracts import markdown as contracts_markdown
 from ftdata.dataset_card import render_card
 from ftdata.errors import GateError
@@ -21,6 +21,7 @@ from ftdata.funnel import (
 from ftdata.io import read_records, write_json, write_text
 from ftdata.metrics import headline_path, summary_headline
 from ftdata.params import load_params, validated_section
+from ftdata.release import guideline_state, release_figures
 from ftdata.report_html import score_histograms, write_report
 from ftdata.stage import METRICS, PROCESSED, STAGES, log, project_root, stage_main
 
@@ -88,7 +89,16 @@ def main() -> None:
     checks = check_contracts(contracts, summary, stage_figures, records)
     drift = contracts["drift"]
     if drift["baseline"]:
-        current = {"labels": label_distribution(records), "sources": summary["sources"]}
+        current = {
+            "labels": label_distribution(records),
+            "sources": summary["sources"],
+            "guidelines": {
+                p.relative_to(root).as_posix(): guideline_state(
+                    p.read_text(encoding="utf-8"), p.relative_to(root).as_posix()
+                )
+                for p in sorted((root / "guidelines").rglob("*.md"))
+            },
+        }
         baseline = release_figures(root, drift["baseline"])
         checks += drift_checks(drift, current, baseline, contracts["mode"])
     write_json(METRICS / "contracts.json", contract_metrics(checks))

@@ -12,11 +12,10 @@ from ftdata.contracts import (
     check_section,
     drift_checks,
     markdown,
-    release_figures,
 )
 from ftdata.errors import ConfigError
 from ftdata.params import check_section as check_schema
-from ftdata.release import failed_gates
+from ftdata.release import failed_gates, guideline_state, release_figures
 from tests.helpers import chat, frame
 
 SUMMARY = {
@@ -105,7 +104,7 @@ def _labels(**counts) -> list[dict]:
 
 
 DRIFT = {"baseline": "data_v1.0", "level": 1, "max_label_share_change": 0.05,
-         "max_source_loss": 0.2}  # fmt: skip
+         "max_source_loss": 0.2, "guideline_notes": True}  # fmt: skip
 
 
 def test_drift_names_the_label_that_moved_and_the_release_it_moved_from():
@@ -156,6 +155,47 @@ def test_a_release_s_figures_are_read_from_its_tag_and_a_missing_tag_is_a_config
     git("tag", "data_v1.0")
     (plots / "labels.json").write_text(json.dumps(_labels(A=9)), encoding="utf-8")  # later edit
     figures = release_figures(tmp_path, "data_v1.0")
-    assert figures == {"labels": _labels(A=3), "sources": {"a": {"kept": 100}}}
+    assert figures == {"labels": _labels(A=3), "sources": {"a": {"kept": 100}}, "guidelines": {}}
     with pytest.raises(ConfigError, match="cannot read release 'data_v9.9'"):
         release_figures(tmp_path, "data_v9.9")
+
+
+GUIDE = '---\nversion: "{v}"\n{changes}---\n\n# 指南\n\n{body}\n'
+
+
+def _guide(version: str, body: str, changes: str = "") -> dict:
+    text = GUIDE.format(v=version, changes=changes, body=body)
+    return guideline_state(text, "guidelines/g.md")
+
+
+def _drift_of(now: dict, then: dict) -> dict[str, float]:
+    figures = {"labels": [], "sources": {}}
+    checks = drift_checks(
+        DRIFT, {**figures, "guidelines": {"guidelines/g.md": now}},
+        {**figures, "guidelines": {"guidelines/g.md": then}}, "fail",
+    )  # fmt: skip
+    return {c.name: c.passed for c in checks}
+
+
+def test_an_edited_guideline_must_bump_its_version_and_say_what_changed():
+    then = _guide("2.0", "只标叶子。")
+    assert _drift_of(_guide("2.0", "只标叶子。"), then) == {
+        "guideline_bumped[guidelines/g.md]": True,
+        "guideline_noted[guidelines/g.md]": True,
+    }
+    edited = _drift_of(_guide("2.0", "只标叶子；账单争议标账单查询。"), then)
+    assert edited["guideline_bumped[guidelines/g.md]"] is False  # same version, new text
+    unnoted = _drift_of(_guide("2.1", "只标叶子；账单争议标账单查询。"), then)
+    assert unnoted == {
+        "guideline_bumped[guidelines/g.md]": True,
+        "guideline_noted[guidelines/g.md]": False,
+    }
+    noted = _guide(
+        "2.1", "只标叶子；账单争议标账单查询。", 'changes:\n  "2.1": 账单争议归账单查询\n'
+    )
+    assert all(_drift_of(noted, then).values())
+
+
+def test_a_guideline_changes_entry_that_is_not_a_mapping_is_a_config_error():
+    with pytest.raises(ConfigError, match="`changes` must map a version to its note"):
+        _guide("2.1", "x", "changes: [2.1]\n")
