@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ftdata.baselines import guideline_state, release_figures
 from ftdata.contracts import as_metrics as contract_metrics
 from ftdata.contracts import broken, check_contracts, drift_checks
 from ftdata.contracts import markdown as contracts_markdown
@@ -21,7 +22,6 @@ from ftdata.funnel import (
 from ftdata.io import read_records, write_json, write_text
 from ftdata.metrics import headline_path, summary_headline
 from ftdata.params import load_params, validated_section
-from ftdata.release import guideline_state, release_figures
 from ftdata.report_html import score_histograms, write_report
 from ftdata.stage import METRICS, PROCESSED, STAGES, log, project_root, stage_main
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ftdata.baselines import guideline_state, release_figures
 from ftdata.config_schema import ContractsConfig
 from ftdata.contracts import (
     as_metrics,
@@ -15,7 +16,7 @@ from ftdata.contracts import (
 )
 from ftdata.errors import ConfigError
 from ftdata.params import check_section as check_schema
-from ftdata.release import failed_gates, guideline_state, release_figures
+from ftdata.release import failed_gates
 from tests.helpers import chat, frame
 
 SUMMARY = {
