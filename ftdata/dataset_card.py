@@ -19,11 +19,11 @@ import yaml
 from ftdata.funnel import label_counts, origin_counts
 from ftdata.label_issues import LEVEL_HEADER, level_rows
 from ftdata.ops.feedback import CANDIDATES_FILE
+from ftdata.record import SPLITS
 
 if TYPE_CHECKING:
     from ftdata.report_html import ReportData
 
-SPLITS = ("train", "val", "test")
 
 # Licence ids the Hugging Face Hub knows (https://hf.co/docs/hub/repositories-licenses), the
 # ones a fine-tuning dataset is likely to carry. Any other licence is `license: other` with
@@ -234,7 +234,7 @@ def token_lines(tokens: dict | None) -> list[str]:
     """What a fine-tuning run will read, in the tokenizer's units, per split and source."""
     if not tokens:
         return ["Tokens not counted (`validate.token_budget.tokenizer` is null)."]
-    splits = {s: tokens["splits"][s] for s in ("train", "val", "test") if s in tokens["splits"]}
+    splits = {s: tokens["splits"][s] for s in SPLITS if s in tokens["splits"]}
     rows = [[s, *(splits[s][k] for k in TOKEN_HEADER[1:])] for s in splits]
     sources = [
         [name, *(by_split.get(s, 0) for s in splits), sum(by_split.values())]
@@ -254,10 +254,9 @@ def preference_lines(found: dict | None) -> list[str]:
     """The card's word on the DPO / KTO files built from production feedback."""
     if not found or not found.get("in"):
         return ["No feedback records reached the export: no preference data."]
-    splits = ("train", "val", "test")
     rows = [
         [s, found["pairs"][s], found["kto"][s]["desirable"], found["kto"][s]["undesirable"]]
-        for s in splits
+        for s in SPLITS
     ]
     skipped = ", ".join(f"{k} {v}" for k, v in found.get("no_pair", {}).items()) or "none"
     return [
@@ -412,11 +411,8 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
         rows = sorted(counts[level].items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
         out.append(
             _md_table(
-                ["label", "train", "val", "test", "total"],
-                [
-                    [lbl, v.get("train", 0), v.get("val", 0), v.get("test", 0), sum(v.values())]
-                    for lbl, v in rows
-                ],
+                ["label", *SPLITS, "total"],
+                [[lbl, *(v.get(s, 0) for s in SPLITS), sum(v.values())] for lbl, v in rows],
             )
         )
         out.append("")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ftdata.record import AUGMENT_KIND, content_of
+from ftdata.record import AUGMENT_KIND, SPLITS, content_of
 
 
 def stage_metrics(metrics_dir: Path, stages: tuple[str, ...]) -> list[dict]:
@@ -158,9 +158,6 @@ def length_histogram(records: pd.DataFrame, bins: list[int]) -> list[dict]:
         (len(content_of(m, t)) for m, t in zip(records["messages"], records["text"], strict=True)),
         bins,
     )
-
-
-SPLITS = ("train", "val", "test")
 
 
 def token_summary(records: pd.DataFrame, tokenizer: str | None) -> dict | None:

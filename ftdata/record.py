@@ -46,6 +46,7 @@ NESTED_COLUMNS = ("messages", "annotations", "parents", "ops")
 SOURCE_KINDS = ("logs", "public", "crawl", "crowd", "feedback", "augment")
 AUGMENT_KIND = "augment"  # the source_kind of a record augmentation derived
 ROLES = ("system", "user", "assistant")
+SPLITS = ("train", "val", "test")  # the split names, in the order every output lists them
 
 
 def sha256_hex(data: str | bytes) -> str:

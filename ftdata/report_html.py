@@ -25,7 +25,7 @@ import pandas as pd
 
 from ftdata.funnel import label_counts, length_histogram, origin_counts, token_histogram
 from ftdata.label_issues import LEVEL_HEADER, level_rows
-from ftdata.record import SCORE_PREFIX
+from ftdata.record import SCORE_PREFIX, SPLITS
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
 SPLIT_COLORS = {"train": "#4e79a7", "val": "#f28e2b", "test": "#59a14f"}
@@ -470,7 +470,7 @@ def section_labels(data: ReportData) -> str:
     for level in sorted(counts):
         labels = sorted(counts[level].items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
         rows = [(lbl, by_split) for lbl, by_split in labels]
-        series = [(s, SPLIT_COLORS.get(s, PALETTE[5])) for s in ("train", "val", "test")]
+        series = [(s, SPLIT_COLORS.get(s, PALETTE[5])) for s in SPLITS]
         parts.append(
             f"<h3>Level {level}</h3>"
             + hbar_chart(
@@ -516,9 +516,6 @@ def section_lengths(data: ReportData) -> str:
     )
 
 
-SPLIT_ORDER = ("train", "val", "test")
-
-
 def section_tokens(data: ReportData) -> str:
     tokens = data.summary.get("tokens")
     if not tokens:
@@ -531,14 +528,14 @@ def section_tokens(data: ReportData) -> str:
             f"Tokens per {split} record",
         )
         + "</div>"
-        for split in SPLIT_ORDER
+        for split in SPLITS
         if split in tokens["splits"]
     )
     table = _table(
         ["split", "records", "tokens", "p50", "p95", "max"],
         [
             [s, *(m[k] for k in ("records", "tokens", "p50", "p95", "max"))]
-            for s, m in sorted(tokens["splits"].items(), key=lambda kv: SPLIT_ORDER.index(kv[0]))
+            for s, m in sorted(tokens["splits"].items(), key=lambda kv: SPLITS.index(kv[0]))
         ],
         {1, 2, 3, 4, 5},
     )
@@ -827,7 +824,7 @@ def section_preference(data: ReportData) -> str:
         return _section("preference", "Preference data", _na("feedback-derived preference pairs"))
     rows = [
         [s, found["pairs"][s], found["kto"][s]["desirable"], found["kto"][s]["undesirable"]]
-        for s in SPLIT_ORDER
+        for s in SPLITS
     ]
     return _section(
         "preference",

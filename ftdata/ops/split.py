@@ -46,9 +46,9 @@ import pandas as pd
 
 from ftdata.errors import ConfigError
 from ftdata.ops.dedup import components
+from ftdata.record import SPLITS
 from ftdata.registry import OpResult, register
 
-SPLIT_NAMES = ("train", "val", "test")
 DEFAULT_RATIOS: dict[str, float] = {"train": 0.8, "val": 0.1, "test": 0.1}
 UNKNOWN_STRATUM = "(unknown)"
 
@@ -59,14 +59,14 @@ def validate_ratios(ratios: Mapping[str, float] | None) -> dict[str, float]:
         ratios = DEFAULT_RATIOS
     if not isinstance(ratios, Mapping) or not ratios:
         raise ConfigError(f"split.ratios: expected a mapping like {DEFAULT_RATIOS}, got {ratios!r}")
-    unknown = sorted(str(k) for k in ratios if k not in SPLIT_NAMES)
+    unknown = sorted(str(k) for k in ratios if k not in SPLITS)
     if unknown:
         raise ConfigError(
             f"split.ratios: unknown split name(s) {', '.join(unknown)}; "
-            f"allowed: {', '.join(SPLIT_NAMES)}"
+            f"allowed: {', '.join(SPLITS)}"
         )
     checked: dict[str, float] = {}
-    for name in SPLIT_NAMES:
+    for name in SPLITS:
         if name not in ratios:
             continue
         value = ratios[name]
@@ -224,7 +224,7 @@ class SplitTally:
         all of them, zeros included, so a thin stratum shows as a 0.
         """
         seen = {name for _, name in self.counts}
-        present = [s for s in SPLIT_NAMES if s in seen] + sorted(seen - set(SPLIT_NAMES))
+        present = [s for s in SPLITS if s in seen] + sorted(seen - set(SPLITS))
         per_split = {s: 0 for s in present}
         per_stratum: dict[str, dict[str, int]] = {}
         for (stratum, name), n in self.counts.items():

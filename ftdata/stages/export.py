@@ -20,7 +20,7 @@ from ftdata.ops.feedback import review_candidates
 from ftdata.params import chunk_size, pii_types, validated_section
 from ftdata.privacy.fields import FieldRedactor, write_review
 from ftdata.reasons import Reason
-from ftdata.record import params_hash
+from ftdata.record import SPLITS, params_hash
 from ftdata.runner import OpCall, apply_op
 from ftdata.schemas import errors_of
 from ftdata.stage import (
@@ -33,7 +33,6 @@ from ftdata.stage import (
 from ftdata.stage_run import StageRun
 from ftdata.stream import RowGroupWriter, iter_chunks
 
-SPLITS = ("train", "val", "test")
 OUTPUTS = (
     PROCESSED / "openai",
     PROCESSED / "llamafactory",

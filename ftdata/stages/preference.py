@@ -25,10 +25,10 @@ from ftdata.preference import (
     to_sharegpt_ranking,
 )
 from ftdata.privacy.fields import FieldRedactor
+from ftdata.record import SPLITS
 from ftdata.schemas import errors_of
 from ftdata.stage import PROCESSED, log, metrics_path, project_root, stage_main
 
-SPLITS = ("train", "val", "test")
 OUT = PROCESSED / "preference"
 COLUMNS = ["id", "source", "source_kind", "locator", "split", "messages", "meta"]
 # file stem -> the schema its rows meet (a JSON array file unless it is JSON lines)

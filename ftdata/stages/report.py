@@ -22,6 +22,7 @@ from ftdata.funnel import (
 from ftdata.io import read_records, write_json, write_text
 from ftdata.metrics import headline_path, summary_headline
 from ftdata.params import load_params, validated_section
+from ftdata.record import SPLITS
 from ftdata.report_html import score_histograms, write_report
 from ftdata.stage import METRICS, PROCESSED, STAGES, log, project_root, stage_main
 
@@ -48,7 +49,7 @@ def main() -> None:
         "derived_records": origins["derived_records"],
         "kept_ratio": origins["kept_ratio"],
         "sources": origins["by_source"],
-        "splits": {s: int(splits.get(s, 0)) for s in ("train", "val", "test")},
+        "splits": {s: int(splits.get(s, 0)) for s in SPLITS},
         "tokens": token_summary(records, budget.get("tokenizer")),
     }
     write_json(METRICS / "summary.json", summary)
