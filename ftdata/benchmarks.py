@@ -93,6 +93,27 @@ def benchmark_index(root: Path, section: dict) -> BenchmarkIndex:
     )
 
 
+BENCHMARK_HEADER = [
+    "benchmark",
+    "file",
+    "licence",
+    "texts",
+    "rejected",
+    "exact",
+    "n-gram",
+    "MinHash",
+]
+
+
+def benchmark_rows(found: dict) -> list[list]:
+    """``contamination_report``'s benchmarks as table rows (the card's and the report's)."""
+    return [
+        [name, b["path"], b["license"], b["texts"], b["contaminated"]]
+        + [b["by_method"].get(m, 0) for m in METHODS]
+        for name, b in sorted(found["benchmarks"].items())
+    ]
+
+
 def contamination_report(section: dict, index: BenchmarkIndex) -> dict:
     """Per benchmark: its texts, and the records rejected by each test (JSON-ready)."""
     sizes: dict[str, int] = {}

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from ftdata.funnel import label_counts, origin_counts
+from ftdata.benchmarks import BENCHMARK_HEADER, benchmark_rows
+from ftdata.funnel import TOKEN_HEADER, label_counts, origin_counts, token_rows
 from ftdata.label_issues import LEVEL_HEADER, level_rows
 from ftdata.ops.feedback import CANDIDATES_FILE
+from ftdata.preference import PREFERENCE_HEADER, preference_rows
 from ftdata.record import SPLITS
 
 if TYPE_CHECKING:
@@ -205,13 +207,7 @@ def decontamination_lines(found: dict | None) -> list[str]:
         "rejected (`contaminated`; `data/interim/rejects/split.parquet` names each benchmark record).",
         "",
     ]
-    rows = [
-        [name, b["path"], b["license"], b["texts"], b["contaminated"]]
-        + [b["by_method"].get(m, 0) for m in ("exact", "ngram", "minhash")]
-        for name, b in sorted(found["benchmarks"].items())
-    ]
-    header = ["benchmark", "file", "licence", "texts", "rejected", "exact", "n-gram", "MinHash"]
-    return lines + [_md_table(header, rows)]
+    return lines + [_md_table(BENCHMARK_HEADER, benchmark_rows(found))]
 
 
 def label_issue_lines(found: dict | None) -> list[str]:
@@ -227,15 +223,11 @@ def label_issue_lines(found: dict | None) -> list[str]:
     ]
 
 
-TOKEN_HEADER = ["split", "records", "tokens", "p50", "p95", "max"]
-
-
 def token_lines(tokens: dict | None) -> list[str]:
     """What a fine-tuning run will read, in the tokenizer's units, per split and source."""
     if not tokens:
         return ["Tokens not counted (`validate.token_budget.tokenizer` is null)."]
-    splits = {s: tokens["splits"][s] for s in SPLITS if s in tokens["splits"]}
-    rows = [[s, *(splits[s][k] for k in TOKEN_HEADER[1:])] for s in splits]
+    splits = [s for s in SPLITS if s in tokens["splits"]]
     sources = [
         [name, *(by_split.get(s, 0) for s in splits), sum(by_split.values())]
         for name, by_split in tokens["sources"].items()
@@ -244,7 +236,7 @@ def token_lines(tokens: dict | None) -> list[str]:
         f"{tokens['total']:,} tokens in all (`{tokens['tokenizer']}`; turn contents, without a chat "
         "template's few tokens per turn).",
         "",
-        _md_table(TOKEN_HEADER, rows),
+        _md_table(TOKEN_HEADER, token_rows(tokens)),
         "",
         _md_table(["source", *splits, "total"], sources),
     ]
@@ -254,10 +246,6 @@ def preference_lines(found: dict | None) -> list[str]:
     """The card's word on the DPO / KTO files built from production feedback."""
     if not found or not found.get("in"):
         return ["No feedback records reached the export: no preference data."]
-    rows = [
-        [s, found["pairs"][s], found["kto"][s]["desirable"], found["kto"][s]["undesirable"]]
-        for s in SPLITS
-    ]
     skipped = ", ".join(f"{k} {v}" for k, v in found.get("no_pair", {}).items()) or "none"
     return [
         f"{sum(found['pairs'].values())} preference pairs from {found['in']} adjudicated feedback "
@@ -265,7 +253,7 @@ def preference_lines(found: dict | None) -> list[str]:
         "`data/processed/preference/` (LLaMA-Factory `ranking` and KTO files, OpenAI preference "
         f"JSONL; `lineage.jsonl` names each feedback log line). Records without a pair: {skipped}.",
         "",
-        _md_table(["split", "pairs", "KTO desirable", "KTO undesirable"], rows),
+        _md_table(PREFERENCE_HEADER, preference_rows(found)),
     ]
 
 

@@ -191,6 +191,18 @@ def token_summary(records: pd.DataFrame, tokenizer: str | None) -> dict | None:
     }
 
 
+TOKEN_HEADER = ["split", "records", "tokens", "p50", "p95", "max"]
+
+
+def token_rows(tokens: dict) -> list[list]:
+    """``token_summary``'s splits as table rows in split order (the card's and the report's)."""
+    return [
+        [s, *(tokens["splits"][s][k] for k in TOKEN_HEADER[1:])]
+        for s in SPLITS
+        if s in tokens["splits"]
+    ]
+
+
 def _nearest_rank(sorted_counts: list[int], p: int) -> int:
     if not sorted_counts:
         return 0

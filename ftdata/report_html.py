@@ -23,8 +23,17 @@ from typing import Any
 
 import pandas as pd
 
-from ftdata.funnel import label_counts, length_histogram, origin_counts, token_histogram
+from ftdata.benchmarks import BENCHMARK_HEADER, benchmark_rows
+from ftdata.funnel import (
+    TOKEN_HEADER,
+    label_counts,
+    length_histogram,
+    origin_counts,
+    token_histogram,
+    token_rows,
+)
 from ftdata.label_issues import LEVEL_HEADER, level_rows
+from ftdata.preference import PREFERENCE_HEADER, preference_rows
 from ftdata.record import SCORE_PREFIX, SPLITS
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
@@ -531,14 +540,7 @@ def section_tokens(data: ReportData) -> str:
         for split in SPLITS
         if split in tokens["splits"]
     )
-    table = _table(
-        ["split", "records", "tokens", "p50", "p95", "max"],
-        [
-            [s, *(m[k] for k in ("records", "tokens", "p50", "p95", "max"))]
-            for s, m in sorted(tokens["splits"].items(), key=lambda kv: SPLITS.index(kv[0]))
-        ],
-        {1, 2, 3, 4, 5},
-    )
+    table = _table(TOKEN_HEADER, token_rows(tokens), {1, 2, 3, 4, 5})
     return _section(
         "tokens",
         "Tokens",
@@ -783,15 +785,7 @@ def section_decontamination(data: ReportData) -> str:
             "Decontamination",
             _na("benchmark overlap (no benchmark files named)"),
         )
-    table = _table(
-        ["benchmark", "file", "licence", "texts", "rejected", "exact", "n-gram", "MinHash"],
-        [
-            [name, b["path"], b["license"], b["texts"], b["contaminated"]]
-            + [b["by_method"].get(m, 0) for m in ("exact", "ngram", "minhash")]
-            for name, b in sorted(found["benchmarks"].items())
-        ],
-        {3, 4, 5, 6, 7},
-    )
+    table = _table(BENCHMARK_HEADER, benchmark_rows(found), {3, 4, 5, 6, 7})
     splits = ", ".join(found.get("splits") or [])
     return _section(
         "decontamination",
@@ -822,17 +816,13 @@ def section_preference(data: ReportData) -> str:
     found = data.optional.get("preference")
     if not found or not found.get("in"):
         return _section("preference", "Preference data", _na("feedback-derived preference pairs"))
-    rows = [
-        [s, found["pairs"][s], found["kto"][s]["desirable"], found["kto"][s]["undesirable"]]
-        for s in SPLITS
-    ]
     return _section(
         "preference",
         "Preference data",
         f'<p class="muted">{sum(found["pairs"].values())} DPO pairs from {found["in"]} '
         "adjudicated feedback records: the agent's reply chosen, the deployed model's "
         "rejected (<code>data/processed/preference/</code>).</p>"
-        + _table(["split", "pairs", "KTO desirable", "KTO undesirable"], rows, {1, 2, 3}),
+        + _table(PREFERENCE_HEADER, preference_rows(found), {1, 2, 3}),
     )
 
 
