@@ -31,16 +31,26 @@ def release_figures(root: Path, tag: str) -> dict:
     return {
         "labels": labels,
         "sources": summary.get("sources") or {},
-        "guidelines": {
-            path: guideline_state(_file_at(root, tag, path), path)
-            for path in git(root, "ls-tree", "-r", "--name-only", tag, "--", "guidelines").split()
-            if path.endswith(".md")
-        },
+        "guidelines": guideline_states(root, tag),
     }
 
 
-def _file_at(root: Path, rev: str, path: str) -> str:
-    """A file's text at ``rev`` exactly (``git`` strips the final newline: its hash would differ)."""
+def guideline_states(root: Path, rev: str | None = None) -> dict[str, dict]:
+    """``guideline_state`` of every guidelines/**.md: on disk, or at git revision ``rev``."""
+    if rev is None:
+        paths = [
+            p.relative_to(root).as_posix() for p in sorted((root / "guidelines").rglob("*.md"))
+        ]
+    else:
+        listed = git(root, "ls-tree", "-r", "--name-only", rev, "--", "guidelines").split()
+        paths = [p for p in listed if p.endswith(".md")]
+    return {path: guideline_state(_text(root, rev, path), path) for path in paths}
+
+
+def _text(root: Path, rev: str | None, path: str) -> str:
+    """A file's text, exactly (``git`` strips the final newline: its hash would differ)."""
+    if rev is None:
+        return (root / path).read_text(encoding="utf-8")
     proc = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=root, capture_output=True)
     return proc.stdout.decode("utf-8")
 

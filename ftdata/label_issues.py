@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ftdata.annotate.classification import classification_text
-from ftdata.annotate.taxonomy import SEP
+from ftdata.annotate.taxonomy import at_level
 
 SCORE_DIGITS = 6
 
@@ -108,7 +108,7 @@ def check_level(records: pd.DataFrame, level: int, clf: Classifier) -> LevelResu
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 
-    given = records["label"].map(lambda label: SEP.join(label.split(SEP)[:level]))
+    given = records["label"].map(lambda label: at_level(label, level))
     sizes = given.value_counts()
     usable = given.map(sizes) >= clf.folds
     subset, given = records[usable].reset_index(drop=True), given[usable].reset_index(drop=True)

@@ -50,24 +50,24 @@ def preference_of(rec: dict, section: dict, system_prompt: str | None) -> tuple[
     turns = dialogue_turns(list(rec["messages"]))
     reply = turns[-1]["content"] if turns and turns[-1]["role"] == "assistant" else None
     prompt = turns[:-1] if reply is not None else turns
-    kto: list[tuple[str, bool]] = []
-    if isinstance(model_reply, str) and model_reply.strip():
-        if flag in section["desirable_flags"]:
-            kto.append((model_reply, True))
-        elif flag in section["undesirable_flags"]:
-            kto.append((model_reply, False))
+    has_model_reply = isinstance(model_reply, str) and bool(model_reply.strip())
     why = ""
     if reply is None:
         why = NO_REPLY
-    elif not isinstance(model_reply, str) or not model_reply.strip():
+    elif not has_model_reply:
         why = NO_MODEL_REPLY
     elif flag not in section["pair_flags"]:
         why = NOT_A_PAIR_FLAG
     elif normalise_for_dedup(reply) == normalise_for_dedup(model_reply):
         why = IDENTICAL_SIDES  # the "correction" left the model's answer as it was
+    kto: list[tuple[str, bool]] = []
+    if has_model_reply:
+        if flag in section["desirable_flags"]:
+            kto.append((model_reply, True))
+        elif flag in section["undesirable_flags"] and why != IDENTICAL_SIDES:
+            kto.append((model_reply, False))  # an unchanged "correction" says nothing bad of it
     if not why:
         kto.append((reply, True))
-    kto = [(text, good) for text, good in kto if not (why == IDENTICAL_SIDES and not good)]
     pref = Preference(
         id=rec["id"],
         locator=rec["locator"],

@@ -9,7 +9,7 @@ finds goes to reviewers (data/processed/review/label_issues.jsonl, which
 
 from __future__ import annotations
 
-from ftdata.annotate.taxonomy import SEP
+from ftdata.annotate.taxonomy import levels as label_levels
 from ftdata.errors import GateError
 from ftdata.io import read_columns, remove_stale_temps, table_to_records
 from ftdata.label_issues import Classifier, check_level, labelled
@@ -44,7 +44,7 @@ def main() -> None:
     section = validated_section(root, "label_issues")
     remove_stale_temps(*OUTPUTS.values())
     records = labelled(table_to_records(read_columns(out_path("annotate"), COLUMNS)))
-    depth = max((label.count(SEP) + 1 for label in records["label"]), default=0)
+    depth = max((len(label_levels(label)) for label in records["label"]), default=0)
     levels = list(section["levels"] or range(1, depth + 1))
     classifier = Classifier(**section["classifier"])
     results = [check_level(records, level, classifier) for level in levels]

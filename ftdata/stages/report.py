@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ftdata.baselines import guideline_state, release_figures
+from ftdata.baselines import guideline_states, release_figures
 from ftdata.contracts import as_metrics as contract_metrics
 from ftdata.contracts import broken, check_contracts, drift_checks
 from ftdata.contracts import markdown as contracts_markdown
@@ -93,12 +93,7 @@ def main() -> None:
         current = {
             "labels": label_distribution(records),
             "sources": summary["sources"],
-            "guidelines": {
-                p.relative_to(root).as_posix(): guideline_state(
-                    p.read_text(encoding="utf-8"), p.relative_to(root).as_posix()
-                )
-                for p in sorted((root / "guidelines").rglob("*.md"))
-            },
+            "guidelines": guideline_states(root),
         }
         baseline = release_figures(root, drift["baseline"])
         checks += drift_checks(drift, current, baseline, contracts["mode"])
