@@ -16,11 +16,11 @@ import json
 from pathlib import Path, PurePosixPath
 
 from ftdata.errors import ConfigError, SourceError
+from ftdata.funnel import CONTAMINATION_TESTS as METHODS
 from ftdata.ingest import read_source
 from ftdata.ops.decontaminate import BenchmarkIndex, BenchmarkText, MinHashTest, record_units
 
 BENCHMARK_DIR = "data/raw/benchmarks"
-METHODS = ("exact", "ngram", "minhash")
 
 
 def _checked_path(name: str, path: str) -> str:
@@ -91,27 +91,6 @@ def benchmark_index(root: Path, section: dict) -> BenchmarkIndex:
         minhash=MinHashTest(**minhash) if minhash else None,
         min_tokens=section.get("min_tokens", 6),
     )
-
-
-BENCHMARK_HEADER = [
-    "benchmark",
-    "file",
-    "licence",
-    "texts",
-    "rejected",
-    "exact",
-    "n-gram",
-    "MinHash",
-]
-
-
-def benchmark_rows(found: dict) -> list[list]:
-    """``contamination_report``'s benchmarks as table rows (the card's and the report's)."""
-    return [
-        [name, b["path"], b["license"], b["texts"], b["contaminated"]]
-        + [b["by_method"].get(m, 0) for m in METHODS]
-        for name, b in sorted(found["benchmarks"].items())
-    ]
 
 
 def contamination_report(section: dict, index: BenchmarkIndex) -> dict:

@@ -16,11 +16,18 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from ftdata.benchmarks import BENCHMARK_HEADER, benchmark_rows
-from ftdata.funnel import TOKEN_HEADER, label_counts, origin_counts, token_rows
+from ftdata.funnel import (
+    BENCHMARK_HEADER,
+    PREFERENCE_HEADER,
+    TOKEN_HEADER,
+    benchmark_rows,
+    label_counts,
+    origin_counts,
+    preference_rows,
+    token_rows,
+)
 from ftdata.label_issues import LEVEL_HEADER, level_rows
 from ftdata.ops.feedback import CANDIDATES_FILE
-from ftdata.preference import PREFERENCE_HEADER, preference_rows
 from ftdata.record import SPLITS
 
 if TYPE_CHECKING:

@@ -231,3 +231,39 @@ def label_counts(records: pd.DataFrame) -> dict[int, dict[str, dict[str, int]]]:
             by_split = out.setdefault(depth, {}).setdefault(path, {})
             by_split[str(split)] = by_split.get(str(split), 0) + 1
     return out
+
+
+# The card's and the report's tables of stage figures: one row builder each, so the two
+# cannot disagree. Here, not beside the stages that compute the figures: those modules
+# import ops, and the report stage (which renders both) must not rerun on an op edit.
+CONTAMINATION_TESTS = ("exact", "ngram", "minhash")  # ftdata/ops/decontaminate.py, in order
+BENCHMARK_HEADER = [
+    "benchmark",
+    "file",
+    "licence",
+    "texts",
+    "rejected",
+    "exact",
+    "n-gram",
+    "MinHash",
+]
+
+
+def benchmark_rows(found: dict) -> list[list]:
+    """``contamination_report``'s benchmarks as table rows (the card's and the report's)."""
+    return [
+        [name, b["path"], b["license"], b["texts"], b["contaminated"]]
+        + [b["by_method"].get(m, 0) for m in CONTAMINATION_TESTS]
+        for name, b in sorted(found["benchmarks"].items())
+    ]
+
+
+PREFERENCE_HEADER = ["split", "pairs", "KTO desirable", "KTO undesirable"]
+
+
+def preference_rows(metrics: dict) -> list[list]:
+    """The stage's per-split figures as table rows (the card's and the report's)."""
+    return [
+        [s, metrics["pairs"][s], metrics["kto"][s]["desirable"], metrics["kto"][s]["undesirable"]]
+        for s in SPLITS
+    ]

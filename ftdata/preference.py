@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from ftdata.export import dialogue_turns, system_of
 from ftdata.ops.dedup import normalise_for_dedup
 from ftdata.ops.feedback import meta_of
-from ftdata.record import SPLITS
 
 # Why a feedback record gave no pair (the stage's metrics count each).
 NO_MODEL_REPLY = "no_model_reply"
@@ -79,17 +78,6 @@ def preference_of(rec: dict, section: dict, system_prompt: str | None) -> tuple[
         kto=kto,
     )
     return pref, why
-
-
-PREFERENCE_HEADER = ["split", "pairs", "KTO desirable", "KTO undesirable"]
-
-
-def preference_rows(metrics: dict) -> list[list]:
-    """The stage's per-split figures as table rows (the card's and the report's)."""
-    return [
-        [s, metrics["pairs"][s], metrics["kto"][s]["desirable"], metrics["kto"][s]["undesirable"]]
-        for s in SPLITS
-    ]
 
 
 NAMES = {"user": "human", "assistant": "gpt"}

@@ -23,17 +23,19 @@ from typing import Any
 
 import pandas as pd
 
-from ftdata.benchmarks import BENCHMARK_HEADER, benchmark_rows
 from ftdata.funnel import (
+    BENCHMARK_HEADER,
+    PREFERENCE_HEADER,
     TOKEN_HEADER,
+    benchmark_rows,
     label_counts,
     length_histogram,
     origin_counts,
+    preference_rows,
     token_histogram,
     token_rows,
 )
 from ftdata.label_issues import LEVEL_HEADER, level_rows
-from ftdata.preference import PREFERENCE_HEADER, preference_rows
 from ftdata.record import SCORE_PREFIX, SPLITS
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
