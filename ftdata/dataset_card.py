@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from ftdata.baselines import trend_annotator_rows, trend_label_rows
 from ftdata.funnel import (
     BENCHMARK_HEADER,
     PREFERENCE_HEADER,
@@ -449,8 +450,24 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
     out += annotation_lines(annotate)
     out.append("")
 
+    trend = data.optional.get("trend")
+    if trend:
+        tags = [point["tag"] for point in trend]
+        out += [
+            "## Across releases",
+            "",
+            "Releases up to `contracts.drift.baseline`, then this build.",
+            "",
+            "Share of records per level-1 label (%):",
+            "",
+            _md_table(["label", *tags], trend_label_rows(trend)),
+            "",
+            _md_table(["annotator", "figure", *tags], trend_annotator_rows(trend)),
+            "",
+        ]
+
     manifest = data.optional.get("manifest")
-    out += ["## Previous release", ""]
+    out += ["## Baseline release", ""]
     if manifest:
         fields = [
             (k, v)
@@ -458,17 +475,19 @@ def render_card(data: ReportData, section: dict, params: dict) -> str:
             if isinstance(v, (str, int, float)) and not isinstance(v, bool)
         ]
         # The card is built before `ftdata release` writes the manifest of the release
-        # that ships it: what it can show is the release before.
+        # that ships it: what it can show is a release before, the one the build is held to.
         out += [
-            f"The last release before this build: {manifest.get('tag', '?')}. This card is built "
-            "before its own release is cut; that release's manifest is in its tag "
+            f"The release this build is compared with (`contracts.drift.baseline`): "
+            f"{manifest.get('tag', '?')}. A card never shows its own release, which is cut "
+            "after it; that manifest is in its tag "
             "(`git show data_vX.Y:data/release/manifest.json`).",
             "",
         ]
         out.append(_md_table(["field", "value"], fields))
     else:
         out.append(
-            "Not released yet (`ftdata release X.Y` writes data/release/manifest.json and tags `data_vX.Y`)."
+            "None named (set `contracts.drift.baseline` to a `data_vX.Y` tag to compare "
+            "this build with it; `ftdata release X.Y` cuts one)."
         )
 
     out += [

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from ftdata.baselines import release_trend, trend_entry
 from ftdata.errors import ConfigError, FtdataError
 from ftdata.io import write_json, write_text
 from ftdata.record import params_hash
@@ -387,6 +388,11 @@ def build_manifest(root: Path, version: str, message: str, remote: dict | None =
         },
         # What a fine-tuning run on this release reads (None: tokens not counted).
         "tokens": summary.get("tokens"),
+        "label_issues": label_issue_counts(_stage_metrics(root, "label_issues")),
+        "preference": preference_counts(_stage_metrics(root, "preference")),
+        # Label shares and annotator agreement of every release up to this one: the
+        # report's drift trend reads it from the one tag contracts.drift.baseline names.
+        "trend": release_trend_with(root, f"data_v{version}"),
         "metrics": {
             "kept_ratio": float(summary.get("kept_ratio", 0.0)),
             "rejected_total": sum(rejected.values()),
@@ -401,6 +407,47 @@ def build_manifest(root: Path, version: str, message: str, remote: dict | None =
         "remote": remote,
     }
     return manifest
+
+
+def release_trend_with(root: Path, tag: str) -> list[dict]:
+    """The trend of the releases before ``tag``, then this build's point as ``tag``."""
+    previous = previous_release(root, tag)
+    before = release_trend(root, previous) if previous else []
+    rows = json.loads((root / METRICS / "plots" / "labels.json").read_text(encoding="utf-8"))
+    return [*before, trend_entry(tag, rows, _stage_metrics(root, "annotate"))]
+
+
+def _stage_metrics(root: Path, stage: str) -> dict | None:
+    path = root / METRICS / f"{stage}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def label_issue_counts(metrics: dict | None) -> dict | None:
+    """How many labels the release shipped that reviewers have not yet re-checked: a
+    consumer deciding whether to train on a release reads this, not the queue."""
+    if metrics is None:
+        return None
+    return {
+        "checked": int(metrics["in"]),
+        "flagged": int(metrics["flagged"]),
+        "levels": {
+            level: {k: int(m[k]) for k in ("checked", "classes", "flagged")}
+            for level, m in sorted(metrics.get("levels", {}).items())
+        },
+    }
+
+
+def preference_counts(metrics: dict | None) -> dict | None:
+    """DPO pairs and KTO examples per split: the preference set ships with the release."""
+    if metrics is None:
+        return None
+    return {
+        "pairs": {split: int(n) for split, n in sorted(metrics.get("pairs", {}).items())},
+        "kto": {
+            split: {k: int(v) for k, v in sorted(tags.items())}
+            for split, tags in sorted(metrics.get("kto", {}).items())
+        },
+    }
 
 
 def manifest_errors(root: Path, manifest: dict) -> list[str]:
@@ -448,6 +495,15 @@ def tag_message(manifest: dict, changes: dict | None = None, previous: str | Non
         )
     if manifest.get("taxonomy"):
         lines.append(f"taxonomy: v{manifest['taxonomy']['version'] or '?'}")
+    if manifest.get("tokens"):
+        lines.append(f"tokens: {manifest['tokens']['total']} ({manifest['tokens']['tokenizer']})")
+    if manifest.get("label_issues"):
+        issues = manifest["label_issues"]
+        lines.append(
+            f"label issues: {issues['flagged']} of {issues['checked']} labels flagged for review"
+        )
+    if manifest.get("preference"):
+        lines.append(f"preference pairs: {sum(manifest['preference']['pairs'].values())}")
     if changes and previous:
         lines.append(f"since {previous}: {_changes_text(changes)}")
     lines.append(f"manifest: {MANIFEST.as_posix()}")
@@ -553,8 +609,7 @@ def release(
         raise ReleaseRefused(
             f"{MANIFEST}: does not match schemas/{MANIFEST_SCHEMA}: " + "; ".join(errors[:5])
         )
-    older = [t for t in release_tags(root) if _version_key(t) < _version_key(tag)]
-    previous = older[-1] if older else None
+    previous = previous_release(root, tag)
     changes = _record_changes(root, previous)
 
     pushed = 0
@@ -608,6 +663,12 @@ def release(
         previous=previous,
         changes=changes,
     )
+
+
+def previous_release(root: Path, tag: str) -> str | None:
+    """The newest release tag older than ``tag``."""
+    older = [t for t in release_tags(root) if _version_key(t) < _version_key(tag)]
+    return older[-1] if older else None
 
 
 def _version_key(tag: str) -> tuple[int, int]:

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from ftdata.baselines import trend_annotator_rows, trend_label_rows
 from ftdata.funnel import (
     BENCHMARK_HEADER,
     PREFERENCE_HEADER,
@@ -374,7 +375,6 @@ OPTIONAL_FILES = {
     "preference": "data/metrics/preference.json",
     "confusion": "data/metrics/plots/confusion.json",
     "confusion_level1": "data/metrics/plots/confusion_level1.json",
-    "manifest": "data/release/manifest.json",
     "split": "data/metrics/split.json",
     "split_strata": "data/metrics/plots/split_strata.json",
 }
@@ -936,28 +936,45 @@ def _cut(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+BASELINE_HINT = "set contracts.drift.baseline to a data_vX.Y tag to compare this build with it"
+
+
 def section_release(data: ReportData) -> str:
     manifest = data.optional.get("manifest")
     if not manifest:
-        return _section(
-            "release",
-            "Previous release",
-            _na("release manifest (data/release/manifest.json; written by `ftdata release`)"),
-        )
+        return _section("release", "Baseline release", _na(f"baseline release ({BASELINE_HINT})"))
     keys = [
         (k, v)
         for k, v in manifest.items()
         if isinstance(v, (str, int, float)) and not isinstance(v, bool)
     ]
-    # `ftdata release` writes the manifest after the build it tags, so a build's report
-    # can only show the release before it.
+    # The baseline is a param, not "the latest tag": a tag never changes, so the param is
+    # all DVC needs to know when this section is stale.
     note = (
-        f'<p class="muted">The last release before this build: {esc(manifest.get("tag", "?"))}. '
-        "This report is built before its own release is cut, so a release never shows itself "
-        "here; its manifest is in the tag (<code>git show data_vX.Y:data/release/manifest.json"
-        "</code>).</p>"
+        f'<p class="muted">The release this build is compared with '
+        f"(contracts.drift.baseline): {esc(manifest.get('tag', '?'))}. A build never shows "
+        "its own release, which is cut after it; that manifest is in its tag "
+        "(<code>git show data_vX.Y:data/release/manifest.json</code>).</p>"
     )
-    return _section("release", "Previous release", note + _table(["field", "value"], keys))
+    return _section("release", "Baseline release", note + _table(["field", "value"], keys))
+
+
+def section_trend(data: ReportData) -> str:
+    trend = data.optional.get("trend")
+    if not trend:
+        return _section("trend", "Across releases", _na(f"trend ({BASELINE_HINT})"))
+    tags = [point["tag"] for point in trend]
+    columns = set(range(2, len(tags) + 2))
+    return _section(
+        "trend",
+        "Across releases",
+        '<p class="muted">Releases up to contracts.drift.baseline, then this build. Label '
+        "drift (标注漂移) shows first as a moving share or a falling annotator row.</p>"
+        "<h3>Share of records per level-1 label (%)</h3>"
+        + _table(["label", *tags], trend_label_rows(trend), set(range(1, len(tags) + 1)))
+        + "<h3>Annotators</h3>"
+        + _table(["annotator", "figure", *tags], trend_annotator_rows(trend), columns),
+    )
 
 
 def render(data: ReportData) -> str:
@@ -999,7 +1016,8 @@ def render(data: ReportData) -> str:
         ("preference", "Preference data", section_preference),
         ("evaluation", "Evaluation", section_evaluation),
         ("examples", "Examples", section_examples),
-        ("release", "Previous release", section_release),
+        ("trend", "Across releases", section_trend),
+        ("release", "Baseline release", section_release),
     ]
     nav = "".join(f'<a href="#{a}">{esc(t)}</a>' for a, t, _ in sections)
     body = "".join(fn(data) for _, _, fn in sections)
@@ -1014,12 +1032,18 @@ def render(data: ReportData) -> str:
 
 
 def write_report(
-    root: Path, section: dict, params: dict, funnel: list[dict], records: pd.DataFrame
+    root: Path,
+    section: dict,
+    params: dict,
+    funnel: list[dict],
+    records: pd.DataFrame,
+    baseline: dict | None = None,
 ) -> ReportData:
     """Write data/processed/report/index.html; the figures it read come back for the card.
 
     Reads data/metrics/summary.json (write it first) and the optional figures of
-    :data:`OPTIONAL_FILES`.
+    :data:`OPTIONAL_FILES`; ``baseline`` holds the compared release's ``manifest`` and
+    the ``trend`` up to this build, read from git by the report stage.
     """
     from ftdata.io import write_text
 
@@ -1033,7 +1057,7 @@ def write_report(
         length_bins=section["length_bins"],
         score_bins=section["score_bins"],
         examples_per_label=section["examples_per_label"],
-        optional=read_optional(root),
+        optional={**read_optional(root), **(baseline or {})},
         token_bins=section["token_bins"],
     )
     write_text(root / "data/processed/report/index.html", render(data))

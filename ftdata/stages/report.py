@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from ftdata.baselines import guideline_states, release_figures
+from ftdata.baselines import (
+    guideline_states,
+    release_figures,
+    release_manifest,
+    release_trend,
+    trend_entry,
+)
 from ftdata.contracts import as_metrics as contract_metrics
 from ftdata.contracts import broken, check_contracts, drift_checks
 from ftdata.contracts import markdown as contracts_markdown
@@ -89,20 +95,32 @@ def main() -> None:
     contracts = validated_section(root, "contracts")
     checks = check_contracts(contracts, summary, stage_figures, records)
     drift = contracts["drift"]
+    compared = None  # the baseline release's manifest and the trend up to this build
     if drift["baseline"]:
+        labels = label_distribution(records)
         current = {
-            "labels": label_distribution(records),
+            "labels": labels,
             "sources": summary["sources"],
             "guidelines": guideline_states(root),
         }
         baseline = release_figures(root, drift["baseline"])
         checks += drift_checks(drift, current, baseline, contracts["mode"])
+        annotate = METRICS / "annotate.json"  # the annotate stage is optional
+        now = trend_entry(
+            "this build",
+            labels,
+            json.loads(annotate.read_text(encoding="utf-8")) if annotate.is_file() else None,
+        )
+        compared = {
+            "manifest": release_manifest(root, drift["baseline"]),
+            "trend": [*release_trend(root, drift["baseline"]), now],
+        }
     write_json(METRICS / "contracts.json", contract_metrics(checks))
     # the headline is the one figure a reviewer needs (`dvc metrics show` stays < 200 wide)
     write_json(headline_path(METRICS / "contracts.json"), {"broken": len(broken(checks))})
     # The HTML report and the dataset card (data/processed/report/index.html, data/processed/README.md).
     params = load_params(root)
-    data = write_report(root, section, params, funnel, records)
+    data = write_report(root, section, params, funnel, records, compared)
     card = "\n".join(
         [render_card(data, section, params).rstrip("\n"), "", *contracts_markdown(checks)]
     )

@@ -60,6 +60,19 @@ def test_drift_bounds_compare_with_the_named_release_and_rerun_only_the_report(
     }
     assert all(g["passed"] for g in drift)  # the same build: nothing moved
     assert all(g["figure"] == 0 for g in drift if not g["name"].startswith("guideline_"))
+    # The trend: the tag's point (a tag made by hand: from its metrics), then this build.
+    page = (project / "data/processed/report/index.html").read_text("utf-8")
+    trend = page[page.index('<section id="trend">') :]
+    trend = trend[: trend.index("</section>")]
+    assert "<th class=n>data_v1.0</th><th class=n>this build</th>" in trend
+    annotators = json.loads((project / "data/metrics/annotate.json").read_text("utf-8"))
+    for name, figures in annotators["by_annotator"].items():
+        same = f"{figures['agreement_with_consensus']:.3g}"
+        assert (
+            f"<td>{name}</td><td>agreement</td><td class=n>{same}</td><td class=n>{same}</td>"
+            in trend
+        )
+    assert "## Across releases" in (project / "data/processed/README.md").read_text("utf-8")
 
     conf.write_text(text.replace("baseline: null", "baseline: data_v9.9"), encoding="utf-8")
     run(["ftdata", "compose"], project)

@@ -230,13 +230,28 @@ def test_both_tags_exist_annotated_with_valid_manifests(releases):
         assert manifest["counts"]["exported_records"] == summary["exported_records"]
         assert manifest["counts"]["splits"] == summary["splits"]
         assert manifest["tokens"] == summary["tokens"] and manifest["tokens"]["total"] > 0
+        flags = json.loads(
+            run(["git", "show", f"{tag}:data/metrics/label_issues.json"], project).stdout
+        )
+        assert manifest["label_issues"]["flagged"] == flags["flagged"]
+        assert manifest["label_issues"]["levels"].keys() == flags["levels"].keys()
+        pairs = json.loads(
+            run(["git", "show", f"{tag}:data/metrics/preference.json"], project).stdout
+        )["pairs"]
+        assert manifest["preference"]["pairs"] == pairs and sum(pairs.values()) > 0
         message = run(["git", "tag", "-l", "--format=%(contents)", tag], project).stdout
+        assert f"label issues: {flags['flagged']} of {flags['in']} labels" in message
         assert (
             f"records: {summary['raw_records']} raw -> {summary['exported_records']} exported"
             in message
         )
 
     v10, v11 = _manifest_at(project, "data_v1.0"), _manifest_at(project, "data_v1.1")
+    # Each manifest carries the trend of every release up to it, its own point last.
+    assert [p["tag"] for p in v10["trend"]] == ["data_v1.0"]
+    assert [p["tag"] for p in v11["trend"]] == ["data_v1.0", "data_v1.1"]
+    assert v11["trend"][0] == v10["trend"][0]
+    assert v11["trend"][1]["labels"] != v10["trend"][0]["labels"]  # a source was added
     assert (
         NEW_SOURCE not in v10["sources"]
         and v11["sources"][NEW_SOURCE]["license"] == "internal-use-only"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ftdata.baselines import guideline_state, release_figures
+from ftdata.baselines import (
+    guideline_state,
+    release_figures,
+    release_manifest,
+    release_trend,
+    trend_entry,
+)
 from ftdata.config_schema import ContractsConfig
 from ftdata.contracts import (
     as_metrics,
@@ -159,6 +165,50 @@ def test_a_release_s_figures_are_read_from_its_tag_and_a_missing_tag_is_a_config
     assert figures == {"labels": _labels(A=3), "sources": {"a": {"kept": 100}}, "guidelines": {}}
     with pytest.raises(ConfigError, match="cannot read release 'data_v9.9'"):
         release_figures(tmp_path, "data_v9.9")
+
+
+def test_the_trend_is_read_from_the_baseline_manifest_or_backfilled_from_a_hand_made_tag(
+    tmp_path,
+):
+    import json
+    import subprocess
+
+    def git(*args):
+        subprocess.run(
+            ["git", "-c", "user.email=t@ftdata.invalid", "-c", "user.name=t", *args],
+            cwd=tmp_path, check=True, capture_output=True,
+        )  # fmt: skip
+
+    metrics = tmp_path / "data/metrics"
+    (metrics / "plots").mkdir(parents=True)
+    (metrics / "plots/labels.json").write_text(json.dumps(_labels(A=3, B=1)), encoding="utf-8")
+    annotate = {"by_annotator": {"li_na": {"annotations": 9, "agreement_with_consensus": 0.9}}}
+    (metrics / "annotate.json").write_text(json.dumps(annotate), encoding="utf-8")
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-qm", "build")
+    git("tag", "data_v1.0")  # by hand: no manifest, the point comes from its metrics
+    first = release_trend(tmp_path, "data_v1.0")
+    assert first == [
+        {
+            "tag": "data_v1.0",
+            "labels": {"1": {"A": 0.75, "B": 0.25}},
+            "annotators": {
+                "li_na": {"annotations": 9, "agreement_with_consensus": 0.9, "gold_accuracy": None}
+            },
+        }
+    ]
+    # A released manifest carries the trend before it: that, not the tag's metrics, is read.
+    release = tmp_path / "data/release"
+    release.mkdir(parents=True)
+    point = trend_entry("data_v1.1", _labels(A=1, B=1), None)
+    (release / "manifest.json").write_text(json.dumps({"trend": [*first, point]}), "utf-8")
+    git("add", "-A")
+    git("commit", "-qm", "release")
+    git("tag", "data_v1.1")
+    assert [p["tag"] for p in release_trend(tmp_path, "data_v1.1")] == ["data_v1.0", "data_v1.1"]
+    assert release_trend(tmp_path, "data_v1.1")[1]["labels"] == {"1": {"A": 0.5, "B": 0.5}}
+    assert release_manifest(tmp_path, "data_v1.0") is None
 
 
 GUIDE = '---\nversion: "{v}"\n{changes}---\n\n# 指南\n\n{body}\n'

@@ -13,7 +13,9 @@ from ftdata.release import (
     check_version,
     failed_gates,
     guideline_version,
+    label_issue_counts,
     manifest_errors,
+    preference_counts,
     tag_message,
 )
 from tests.conftest import ROOT
@@ -132,3 +134,30 @@ def test_tag_message_summarises_counts_sources_and_guidelines():
         in message
     )
     assert "guidelines: guidelines/bank_card.md v2.0" in message
+
+
+def test_label_issue_and_preference_counts_reach_the_manifest_and_the_tag_message():
+    metrics = {
+        "in": 40,
+        "flagged": 3,
+        "levels": {"1": {"checked": 40, "classes": 2, "flagged": 1, "share": 0.025, "too_few": 0}},
+    }
+    prefs = {"pairs": {"train": 4, "val": 1}, "kto": {"train": {"desirable": 2, "undesirable": 2}}}
+    manifest = {
+        **MANIFEST,
+        "label_issues": label_issue_counts(metrics),
+        "preference": preference_counts(prefs),
+    }
+    assert manifest["label_issues"] == {
+        "checked": 40,
+        "flagged": 3,
+        "levels": {"1": {"checked": 40, "classes": 2, "flagged": 1}},
+    }
+    assert manifest_errors(ROOT, manifest) == []
+    message = tag_message(manifest)
+    assert "label issues: 3 of 40 labels flagged for review" in message
+    assert "preference pairs: 5" in message
+    broken = copy.deepcopy(manifest)
+    broken["label_issues"]["levels"]["1"]["flagged"] = -1
+    assert any("label_issues.levels" in e for e in manifest_errors(ROOT, broken))
+    assert label_issue_counts(None) is None and preference_counts(None) is None

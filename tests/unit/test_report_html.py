@@ -157,7 +157,7 @@ def test_page_is_self_contained_and_says_what_is_not_available():
         "annotation agreement",
         "label counts before and after balance",
         "evaluation figures",
-        "release manifest",
+        "baseline release",
     ):
         assert f"{missing}" in page
     assert page.count("not available") >= 4
