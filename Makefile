@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv repro test test-labelstudio lint compose clean-build remote bench bench-peers plots
+.PHONY: venv repro test test-labelstudio test-llamafactory lint compose clean-build remote bench bench-peers plots
 
 venv: $(STAMP)
 
@@ -50,6 +50,26 @@ $(LS_STAMP):
 
 test-labelstudio: venv $(LS_STAMP)
 	FTDATA_LABELSTUDIO_VENV=$(CURDIR)/$(LS_VENV) $(BIN)/pytest -q tests/labelstudio
+
+# LLaMA-Factory's own data code loads our exports (tests/llamafactory/): its pins clash with
+# ours, so it gets a virtualenv of its own. Only what llamafactory.data and .hparams import
+# is installed (the full set adds gradio, modelscope, av, torchvision ...): the CPU torch as in
+# bench/peers/setup.sh (an open `torch` pulls a multi-GB CUDA build), llamafactory last
+# with --no-deps. torchaudio is left out: PyPI's wheels need CUDA's libraries, and the
+# loader script stands in for it (it only reads audio files; our exports have none).
+LF_VENV := .venv-llamafactory
+LF_STAMP := $(LF_VENV)/.installed
+
+$(LF_STAMP):
+	$(PYTHON) -m venv $(LF_VENV)
+	$(LF_VENV)/bin/pip install --quiet --upgrade pip
+	$(LF_VENV)/bin/pip install --quiet 'torch==2.13.0' 'transformers==5.6.0' 'datasets==4.0.0' \
+		'accelerate==1.11.0' 'peft==0.18.1' 'trl==0.24.0' 'omegaconf==2.4.0'
+	$(LF_VENV)/bin/pip install --quiet --no-deps 'llamafactory==0.9.5'
+	touch $(LF_STAMP)
+
+test-llamafactory: venv $(LF_STAMP)
+	FTDATA_LLAMAFACTORY_VENV=$(CURDIR)/$(LF_VENV) $(BIN)/pytest -q tests/llamafactory
 
 # Benchmarks (by hand, never in CI; results in bench/RESULTS.md). N records, default 100k.
 # `make bench-peers` builds bench/.venv-peers (datatrove, Data-Juicer: not project deps).
